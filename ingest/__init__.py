@@ -1,0 +1,1 @@
+"""Ingestion: fetch (guarded) -> extract -> chunk -> embed and store. Never imports discord."""

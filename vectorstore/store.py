@@ -1,0 +1,279 @@
+"""The Chroma store: embedded (PersistentClient under DATA_DIR) or a server (CHROMA_HOST).
+
+Two collections:
+- `<name>` holds chunks: the body text as the document, the vector of header + body, and metadata
+  (doc_id, url, title, site, author, published, published_ts, ingested_at, ordinal, char span, version).
+- `<name>-documents` is the manifest: one record per document naming its current `version`.
+
+Chroma has no transactions, so atomic replacement is built from one atomic step: upserting a single
+manifest record. `replace_document` writes the new chunks (new ids, since ids carry the version), then
+flips the manifest record, then deletes the chunks of other versions. Readers only see chunks whose
+version the manifest names, so a reader never sees half a document, and a process killed at any point
+leaves the previous version (or nothing) visible; leftovers are swept on the next write.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from newsdesk.settings import ChromaSettings
+
+from .embeddings import Embedder
+from .errors import EmbeddingMismatchError, StoreUnavailableError, StoreWriteError
+from .records import ChunkRecord, DocumentRecord
+
+log = logging.getLogger(__name__)
+
+SCHEMA = 1
+_PAGE = 2000  # records per get() page when scanning
+
+
+def _chroma_errors() -> tuple[type[BaseException], ...]:
+    from chromadb.errors import ChromaError
+
+    return (ChromaError, OSError, ConnectionError, ValueError, RuntimeError)
+
+
+def open_client(chroma: ChromaSettings, data_dir: Any, *, retries: int | None = None) -> tuple[Any, str]:
+    """A chromadb client and a human description of where it points."""
+    import chromadb
+    from chromadb.config import Settings as ChromaClientSettings
+
+    client_settings = ChromaClientSettings(anonymized_telemetry=False, allow_reset=False)
+    if not chroma.server_mode:
+        from pathlib import Path
+
+        path = Path(data_dir) / "chroma"
+        try:
+            path.mkdir(parents=True, exist_ok=True)
+            return chromadb.PersistentClient(path=str(path), settings=client_settings), f"embedded at {path}"
+        except _chroma_errors() as error:
+            raise StoreUnavailableError(f"cannot open the embedded store at {path}: {error}") from error
+
+    headers = {}
+    if chroma.token:
+        headers["Authorization"] = f"Bearer {chroma.token.get_secret_value()}"
+    where = f"{'https' if chroma.ssl else 'http'}://{chroma.host}:{chroma.port}"
+    attempts = (chroma.connect_retries if retries is None else retries) + 1
+    last: BaseException | None = None
+    for attempt in range(attempts):
+        try:
+            client = chromadb.HttpClient(
+                host=chroma.host, port=chroma.port, ssl=chroma.ssl, headers=headers, settings=client_settings
+            )
+            client.heartbeat()
+            return client, f"server at {where}"
+        except Exception as error:  # noqa: BLE001 - chromadb raises many kinds for a dead server
+            last = error
+            if attempt + 1 < attempts:
+                log.info("Chroma server at %s not answering (%s); retrying", where, error)
+                time.sleep(min(2.0, 0.25 * (attempt + 1)))
+    raise StoreUnavailableError(f"the Chroma server at {where} does not answer ({type(last).__name__})")
+
+
+class Store:
+    """Documents and chunks in Chroma, written atomically per document."""
+
+    def __init__(self, client: Any, embedder: Embedder, *, collection: str = "newsdesk", location: str = ""):
+        self._client = client
+        self.embedder = embedder
+        self.location = location
+        self.collection_name = collection
+        try:
+            self._chunks = client.get_or_create_collection(
+                name=collection,
+                embedding_function=None,
+                metadata={"embedding_model": embedder.name, "newsdesk_schema": SCHEMA},
+                configuration={"hnsw": {"space": "cosine"}},
+            )
+            self._docs = client.get_or_create_collection(
+                name=f"{collection}-documents",
+                embedding_function=None,
+                metadata={"newsdesk_schema": SCHEMA},
+            )
+        except _chroma_errors() as error:
+            raise StoreUnavailableError(f"the store cannot be opened: {error}") from error
+        built_with = (self._chunks.metadata or {}).get("embedding_model")
+        if built_with and built_with != embedder.name:
+            raise EmbeddingMismatchError(
+                f"the store at {location or collection} was built with the embedding model {built_with!r}, "
+                f"but EMBEDDING_MODEL is {embedder.name!r}; set it back or use a new DATA_DIR / CHROMA_COLLECTION"
+            )
+
+    # ---- manifest -----------------------------------------------------------------------------
+
+    def get_document(self, doc_id: str) -> DocumentRecord | None:
+        got = self._call(self._docs.get, ids=[doc_id], include=["metadatas"])
+        if not got["ids"]:
+            return None
+        return DocumentRecord.from_metadata(got["metadatas"][0])
+
+    def get_documents(self, doc_ids: Any) -> dict[str, DocumentRecord]:
+        """The current manifest records of the given ids (missing ones are absent)."""
+        ids = sorted({d for d in doc_ids if d})
+        if not ids:
+            return {}
+        got = self._call(self._docs.get, ids=ids, include=["metadatas"])
+        return {m["doc_id"]: DocumentRecord.from_metadata(m) for m in got["metadatas"]}
+
+    def documents(self) -> dict[str, DocumentRecord]:
+        """Every current document by id (the manifest)."""
+        out: dict[str, DocumentRecord] = {}
+        offset = 0
+        while True:
+            got = self._call(self._docs.get, include=["metadatas"], limit=_PAGE, offset=offset)
+            for meta in got["metadatas"]:
+                record = DocumentRecord.from_metadata(meta)
+                out[record.doc_id] = record
+            if len(got["ids"]) < _PAGE:
+                return out
+            offset += _PAGE
+
+    def list_documents(self) -> list[DocumentRecord]:
+        """Newest first (by published date, then by ingest time)."""
+        return sorted(
+            self.documents().values(), key=lambda d: (d.published_ts or 0, d.ingested_ts), reverse=True
+        )
+
+    def document_count(self) -> int:
+        return self._call(self._docs.count)
+
+    def chunk_count(self) -> int:
+        """Chunks of current versions (leftovers of a crash are not counted)."""
+        return sum(d.chunks for d in self.documents().values())
+
+    # ---- writes -------------------------------------------------------------------------------
+
+    def replace_document(
+        self, doc: DocumentRecord, chunks: Sequence[ChunkRecord], embeddings: Sequence[Sequence[float]]
+    ) -> str:
+        """Make `doc` with `chunks` the current version. Returns "new", "updated" or "unchanged"."""
+        if len(chunks) != len(embeddings) or len(chunks) != doc.chunks:
+            raise ValueError("chunks, embeddings and doc.chunks disagree")
+        previous = self.get_document(doc.doc_id)
+        if previous is not None and previous.version == doc.version:
+            return "unchanged"
+        batch = max(1, min(self._max_batch(), 1000))
+        for start in range(0, len(chunks), batch):
+            part = chunks[start : start + batch]
+            self._write(
+                self._chunks.upsert,
+                ids=[c.chunk_id for c in part],
+                embeddings=[list(e) for e in embeddings[start : start + batch]],
+                documents=[c.text for c in part],
+                metadatas=[c.to_metadata() for c in part],
+            )
+        # The commit point: one record, one atomic upsert.
+        self._write(self._docs.upsert, ids=[doc.doc_id], embeddings=[[0.0]], documents=[doc.title],
+                    metadatas=[doc.to_metadata()])
+        self._sweep_document(doc.doc_id, keep=doc.version)
+        return "new" if previous is None else "updated"
+
+    def forget(self, doc_id: str) -> bool:
+        """Remove a document and all its chunks. False when it was not there."""
+        existed = self.get_document(doc_id) is not None
+        self._write(self._docs.delete, ids=[doc_id])  # the commit point: invisible from here on
+        self._sweep_document(doc_id, keep=None)
+        return existed
+
+    def _sweep_document(self, doc_id: str, keep: str | None) -> None:
+        where: dict[str, Any] = {"doc_id": doc_id}
+        if keep is not None:
+            where = {"$and": [{"doc_id": doc_id}, {"version": {"$ne": keep}}]}
+        try:
+            self._chunks.delete(where=where)
+        except _chroma_errors() as error:  # leftovers are invisible; the next write sweeps them
+            log.warning("could not sweep old chunks of %s: %s", doc_id, error)
+
+    def delete_chunks(self, chunk_ids: Sequence[str]) -> None:
+        """Remove stray chunks (of no current version) found by a full scan."""
+        for start in range(0, len(chunk_ids), 1000):
+            self._write(self._chunks.delete, ids=list(chunk_ids[start : start + 1000]))
+
+    # ---- reads --------------------------------------------------------------------------------
+
+    def query(
+        self, embedding: Sequence[float], n: int, where: dict[str, Any] | None = None
+    ) -> list[tuple[ChunkRecord, float]]:
+        """Nearest chunks by cosine similarity (1 - distance), current versions only."""
+        total = self._call(self._chunks.count)
+        if total == 0:
+            return []
+        got = self._call(
+            self._chunks.query,
+            query_embeddings=[list(embedding)],
+            n_results=min(n, total),
+            where=where,
+            include=["documents", "metadatas", "distances"],
+        )
+        current = self.get_documents({m.get("doc_id") for m in got["metadatas"][0]})
+        out = []
+        for cid, text, meta, dist in zip(
+            got["ids"][0], got["documents"][0], got["metadatas"][0], got["distances"][0], strict=True
+        ):
+            doc = current.get(meta.get("doc_id"))
+            if doc is not None and doc.version == meta.get("version"):
+                out.append((ChunkRecord.from_chroma(cid, text, meta), 1.0 - float(dist)))
+        return out
+
+    def get_chunks(self, ids: Sequence[str]) -> list[ChunkRecord]:
+        got = self._call(self._chunks.get, ids=list(ids), include=["documents", "metadatas"])
+        return [ChunkRecord.from_chroma(i, t, m) for i, t, m in zip(got["ids"], got["documents"], got["metadatas"])]
+
+    def chunks_of(self, doc_id: str) -> list[ChunkRecord]:
+        """The current chunks of one document, in order."""
+        doc = self.get_document(doc_id)
+        if doc is None:
+            return []
+        got = self._call(
+            self._chunks.get,
+            where={"$and": [{"doc_id": doc_id}, {"version": doc.version}]},
+            include=["documents", "metadatas"],
+        )
+        chunks = [ChunkRecord.from_chroma(i, t, m) for i, t, m in zip(got["ids"], got["documents"], got["metadatas"])]
+        return sorted(chunks, key=lambda c: c.ordinal)
+
+    def iter_all_chunks(self, page: int = _PAGE) -> Iterator[ChunkRecord]:
+        """Every stored chunk, current or not (callers filter by the manifest)."""
+        offset = 0
+        while True:
+            got = self._call(self._chunks.get, include=["documents", "metadatas"], limit=page, offset=offset)
+            for i, t, m in zip(got["ids"], got["documents"], got["metadatas"]):
+                yield ChunkRecord.from_chroma(i, t, m)
+            if len(got["ids"]) < page:
+                return
+            offset += page
+
+    def raw_chunk_count(self) -> int:
+        return self._call(self._chunks.count)
+
+    def heartbeat(self) -> None:
+        self._call(self._client.heartbeat)
+
+    # ---- plumbing -----------------------------------------------------------------------------
+
+    def _max_batch(self) -> int:
+        try:
+            return int(self._client.get_max_batch_size())
+        except Exception:  # noqa: BLE001 - older servers lack the call
+            return 1000
+
+    def _call(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except _chroma_errors() as error:
+            raise StoreUnavailableError(f"the store did not answer: {error}") from error
+
+    def _write(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except _chroma_errors() as error:
+            raise StoreWriteError(f"the store refused the write: {error}") from error
+
+
+def open_store(chroma: ChromaSettings, data_dir: Any, embedder: Embedder, *, retries: int | None = None) -> Store:
+    client, location = open_client(chroma, data_dir, retries=retries)
+    return Store(client, embedder, collection=chroma.collection, location=location)
