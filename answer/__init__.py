@@ -1,0 +1,2 @@
+"""Question -> Answer(text, citations): retrieval use, prompts, LLM, extractive composer, citation checks.
+Never imports discord."""

@@ -1,0 +1,82 @@
+"""The wiring: from Settings to ready services. Used by the entry points only (the CLI, create_bot)."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+from newsdesk.settings import Paths, Settings
+
+if TYPE_CHECKING:
+    from answer.retrieve import Retrieval
+    from answer.service import AnswerService
+    from ingest.pipeline import Pipeline
+    from vectorstore.store import Store
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Services:
+    """What the CLI and the bot work with. The store opens on first use; retrieval likewise."""
+
+    settings: Settings
+    store_retries: int | None = None
+    _closed: bool = field(default=False, init=False)
+
+    @property
+    def paths(self) -> Paths:
+        return Paths(self.settings.data_dir)
+
+    @cached_property
+    def store(self) -> Store:
+        from vectorstore.embeddings import build_embedder
+        from vectorstore.store import open_store
+
+        embedder = build_embedder(self.settings.embedding)
+        return open_store(self.settings.chroma, self.settings.data_dir, embedder, retries=self.store_retries)
+
+    @cached_property
+    def pipeline(self) -> Pipeline:
+        from ingest.pipeline import Pipeline
+
+        return Pipeline(self.store, self.settings.chunk, self.settings.fetch)
+
+    @cached_property
+    def retrieval(self) -> Retrieval:
+        from answer.retrieve import Retrieval
+        from vectorstore.search import HybridRetriever
+
+        retriever = HybridRetriever(self.store, self.settings.retrieval, self.paths.lexical)
+        return Retrieval(retriever, self.settings.retrieval)
+
+    @cached_property
+    def answers(self) -> AnswerService:
+        from answer.service import build_answer_service
+
+        return build_answer_service(self.settings, self.retrieval)
+
+    @property
+    def answer_mode(self) -> str:
+        return "llm" if self.settings.llm.model else "extractive"
+
+    def stats(self) -> dict[str, object]:
+        """Documents, chunks, last ingest, embedding model, store location, answer mode (blocking)."""
+        docs = self.store.list_documents()
+        return {
+            "documents": len(docs),
+            "chunks": sum(d.chunks for d in docs),
+            "embedding_model": self.store.embedder.name,
+            "store": self.store.location,
+            "answer_mode": self.answer_mode,
+            "last_ingest": max((d.ingested_at for d in docs), default=""),
+            "newest_article": max((d.published for d in docs), default=""),
+        }
+
+
+def configure_logging(level: str) -> None:
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for noisy in ("httpx", "httpcore", "chromadb", "discord.gateway", "urllib3", "trafilatura"):
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLevelName(level)))
