@@ -38,7 +38,9 @@ CsvInts = Annotated[list[int], NoDecode]
 
 
 class _Section(BaseSettings):
-    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore", frozen=True)
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", frozen=True, env_ignore_empty=True
+    )
     prefix: ClassVar[str] = ""
 
 
@@ -217,16 +219,6 @@ class AnswerSettings(_Section):
     context_chunks: int = Field(default=8, ge=1, le=30)
 
 
-class FeedSettings(_Section):
-    model_config = SettingsConfigDict(env_prefix="FEEDS_")
-    prefix: ClassVar[str] = "FEEDS_"
-
-    poll_interval: float = Field(default=1800.0, ge=10)
-    first_poll_max: int = Field(default=10, ge=0)
-    concurrency: int = Field(default=4, ge=1)
-    host_delay: float = Field(default=1.0, ge=0)
-
-
 class Settings(_Section):
     """Everything, grouped by concern. `load_settings()` is the way entry points build it."""
 
@@ -241,7 +233,6 @@ class Settings(_Section):
     chunk: ChunkSettings = Field(default_factory=ChunkSettings)
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
     answer: AnswerSettings = Field(default_factory=AnswerSettings)
-    feeds: FeedSettings = Field(default_factory=FeedSettings)
 
     @field_validator("log_level")
     @classmethod
@@ -261,7 +252,6 @@ SECTIONS: dict[str, type[_Section]] = {
     "chunk": ChunkSettings,
     "retrieval": RetrievalSettings,
     "answer": AnswerSettings,
-    "feeds": FeedSettings,
 }
 
 
