@@ -12,6 +12,8 @@ import pytest
 from newsdesk.settings import SECTIONS, Settings, load_settings
 from tests.support.chroma_server import ChromaServer
 
+pytest_plugins = ["tests.support.httpserver"]
+
 
 def make_settings(data_dir: Path, **sections: Any) -> Settings:
     """Settings that ignore the developer's environment and .env: defaults plus what the test says.
