@@ -1,0 +1,56 @@
+"""Where the bot may act and who counts as an admin: DISCORD_ALLOWED_GUILDS / _CHANNELS / _ALLOW_DMS and
+DISCORD_ADMIN_ROLE. Small pure predicates over discord objects, shared by the commands and the listeners."""
+
+from __future__ import annotations
+
+import discord
+
+from newsdesk.settings import DiscordSettings
+
+PLACE_REFUSAL = "I don't answer in this channel. Ask me in one of the channels this server set up for me."
+DM_REFUSAL = "I don't answer in direct messages here. Ask me in the server instead."
+ADMIN_REFUSAL = "Only members with the Manage Server permission (or the bot's admin role) may use this command."
+
+
+def channel_ids(channel: object) -> list[int]:
+    """The channel and, for a thread, its parent: an allowed channel's threads are allowed too."""
+    ids = [getattr(channel, "id", 0)]
+    parent_id = getattr(channel, "parent_id", None)
+    if parent_id:
+        ids.append(parent_id)
+    return ids
+
+
+def place_allowed(settings: DiscordSettings, guild_id: int | None, channel: object) -> bool:
+    """May the bot act in this guild and channel (or DM, when guild_id is None)?"""
+    if guild_id is None:
+        return settings.allow_dms
+    if settings.allowed_guilds and guild_id not in settings.allowed_guilds:
+        return False
+    if settings.allowed_channels and not set(channel_ids(channel)) & set(settings.allowed_channels):
+        return False
+    return True
+
+
+def refusal_for(guild_id: int | None) -> str:
+    return DM_REFUSAL if guild_id is None else PLACE_REFUSAL
+
+
+def auto_channel(settings: DiscordSettings, channel: object) -> bool:
+    """A channel where every message is taken as a question (threads in it are not: they have their own rule)."""
+    return not getattr(channel, "parent_id", None) and getattr(channel, "id", 0) in settings.auto_channels
+
+
+def is_admin(user: discord.abc.User, admin_role: str | None) -> bool:
+    """Manage Server (administrators and the owner have it), or the configured admin role by id or name."""
+    if not isinstance(user, discord.Member):
+        return False
+    if user.guild_permissions.manage_guild:
+        return True
+    if not admin_role:
+        return False
+    wanted = admin_role.strip()
+    for role in user.roles:
+        if str(role.id) == wanted or role.name.casefold() == wanted.casefold():
+            return True
+    return False

@@ -1,0 +1,208 @@
+"""The bot: a commands.Bot with the intents it needs, the command tree, start-up and graceful shutdown.
+
+`create_bot()` builds it without touching the network (tests drive it through SimCord); `setup_hook`
+opens what is blocking to open (in a thread), registers the cogs and syncs the slash commands.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import sqlite3
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, Protocol
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from answer.types import Answer, Turn
+from newsdesk.settings import Paths, Settings
+
+from .access import place_allowed, refusal_for
+from .fairuse import AnswerGate, Cooldown, Queued
+from .replies import report_error, tell
+from .votes import AnswerLog
+
+if TYPE_CHECKING:
+    from answer.service import AnswerService
+    from ingest.pipeline import Pipeline
+    from vectorstore.store import Store
+
+log = logging.getLogger(__name__)
+
+
+class BotServices(Protocol):
+    """What the bot uses of newsdesk.wiring.Services (tests pass fakes with the same shape)."""
+
+    settings: Settings
+
+    @property
+    def store(self) -> Store: ...
+    @property
+    def pipeline(self) -> Pipeline: ...
+    @property
+    def answers(self) -> AnswerService: ...
+    def stats(self) -> dict[str, object]: ...
+
+
+def build_intents(allow_dms: bool) -> discord.Intents:
+    """Only what the bot uses. message_content is privileged: enable it in the developer portal."""
+    intents = discord.Intents.none()
+    intents.guilds = True  # channels, threads, roles: the cache everything else relies on
+    intents.guild_messages = True  # mentions, and follow-ups in the bot's threads
+    intents.dm_messages = allow_dms
+    intents.message_content = True  # to read follow-ups that do not mention the bot
+    return intents
+
+
+class NewsdeskTree(app_commands.CommandTree):
+    async def interaction_check(self, interaction: discord.Interaction) -> bool:
+        bot: NewsdeskBot = interaction.client  # type: ignore[assignment]
+        if place_allowed(bot.config, interaction.guild_id, interaction.channel):
+            return True
+        await tell(interaction, refusal_for(interaction.guild_id))
+        return False
+
+    async def on_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
+        if isinstance(error, app_commands.CheckFailure):
+            await tell(interaction, str(error) or "You can't use this command here.")
+            return
+        await report_error(interaction, getattr(error, "original", error), log)
+
+
+class NewsdeskBot(commands.Bot):
+    def __init__(self, settings: Settings, services: BotServices):
+        config = settings.discord
+        contexts = app_commands.AppCommandContext(guild=True, dm_channel=config.allow_dms, private_channel=False)
+        super().__init__(
+            command_prefix=commands.when_mentioned,  # unused: no prefix commands, see on_message
+            intents=build_intents(config.allow_dms),
+            allowed_mentions=discord.AllowedMentions.none(),
+            tree_cls=NewsdeskTree,
+            help_command=None,
+            allowed_contexts=contexts,
+            allowed_installs=app_commands.AppInstallationType(guild=True, user=False),
+        )
+        self.settings = settings
+        self.config = config
+        self.services = services
+        self.cooldown = Cooldown(config.ask_cooldown)
+        self.gate = AnswerGate(config.max_concurrent_answers)
+        self.answer_log: AnswerLog | None = None
+        self.shutting_down = False
+        self.handle_signals = False  # run_bot turns this on; tests leave the test runner's signals alone
+        self._shutdown_task: asyncio.Task[None] | None = None
+
+    # ---- start ----------------------------------------------------------------------------------
+
+    async def setup_hook(self) -> None:
+        await asyncio.to_thread(self._open_blocking)
+        from .cogs.admin import AdminCog
+        from .cogs.ask import AskCog
+        from .views import QuotesButton, VoteButton
+
+        self.add_dynamic_items(QuotesButton, VoteButton)
+        await self.add_cog(AskCog(self))
+        await self.add_cog(AdminCog(self))
+        await self.sync_commands()
+        if self.handle_signals:
+            self._install_signal_handlers()
+
+    def _open_blocking(self) -> None:
+        """The SQLite file and the services' lazy parts (Chroma, the embedder, retrieval): off the loop."""
+        self.answer_log = AnswerLog(Paths(self.settings.data_dir).bot_db)
+        for name in ("store", "pipeline", "answers"):
+            getattr(self.services, name)
+
+    async def sync_commands(self) -> None:
+        guild_id = self.config.guild_id
+        try:
+            if guild_id:
+                guild = discord.Object(guild_id)
+                self.tree.copy_global_to(guild=guild)
+                synced = await self.tree.sync(guild=guild)
+                log.info("synced %d slash commands to guild %s", len(synced), guild_id)
+            else:
+                synced = await self.tree.sync()
+                log.info("synced %d slash commands globally (new ones can take a while to appear)", len(synced))
+        except discord.Forbidden as error:
+            log.error(
+                "could not sync slash commands (%s): invite the bot with the applications.commands scope%s",
+                error.text or error.status, f" to guild {guild_id}" if guild_id else "",
+            )
+        except discord.HTTPException as error:
+            log.error("could not sync slash commands: %s", error)
+
+    async def on_ready(self) -> None:
+        log.info("logged in as %s (id %s) in %d servers", self.user, self.user and self.user.id, len(self.guilds))
+
+    async def on_message(self, message: discord.Message) -> None:
+        """No prefix commands: the ask cog listens to messages itself."""
+
+    # ---- answering ------------------------------------------------------------------------------
+
+    async def answer(self, question: str, history: Sequence[Turn] = (), on_queued: Queued | None = None) -> Answer:
+        """Wait for a free slot (fair use), then answer within DISCORD_ANSWER_TIMEOUT (TimeoutError past it)."""
+
+        async def work() -> Answer:
+            async with asyncio.timeout(self.config.answer_timeout):
+                return await self.services.answers.answer(question, list(history))
+
+        return await self.gate.run(work(), on_queued)
+
+    async def remember(self, answer: Answer, *, question: str, user_id: int, guild_id: int | None,
+                       channel_id: int | None) -> int | None:
+        """Store the answer for its buttons; None (no buttons) if the bot's database is unavailable."""
+        if self.answer_log is None:
+            return None
+        try:
+            return await asyncio.to_thread(
+                self.answer_log.record_answer, answer, question=question, user_id=user_id, guild_id=guild_id,
+                channel_id=channel_id,
+            )
+        except sqlite3.Error as error:  # a full disk must not cost the user the answer: send it without buttons
+            log.warning("could not store the answer in %s: %s", self.answer_log.path, error)
+            return None
+
+    # ---- stop -----------------------------------------------------------------------------------
+
+    def _install_signal_handlers(self) -> None:
+        try:
+            asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, self.request_shutdown)
+        except (NotImplementedError, RuntimeError):  # Windows: no signal handlers on the loop
+            log.debug("SIGTERM handler not installed on this platform")
+
+    def request_shutdown(self) -> None:
+        if self._shutdown_task is None:
+            self._shutdown_task = asyncio.get_running_loop().create_task(self.graceful_close())
+
+    async def graceful_close(self) -> None:
+        """Stop taking questions, give answers in progress DISCORD_SHUTDOWN_GRACE seconds, then close."""
+        self.shutting_down = True
+        running = self.gate.running
+        log.info("shutting down: %d answer(s) in progress, waiting up to %ss", running, self.config.shutdown_grace)
+        if not await self.gate.drain(self.config.shutdown_grace):
+            log.warning("shutdown grace over with %d answer(s) unfinished", self.gate.running)
+        await self.close()
+
+    async def close(self) -> None:
+        self.shutting_down = True
+        await super().close()
+        if self.answer_log is not None:
+            await asyncio.to_thread(self.answer_log.close)
+            self.answer_log = None
+
+
+def create_bot(settings: Settings | None = None, *, services: Any = None) -> NewsdeskBot:
+    """The ready bot, without touching the network. An entry point: it may build settings and services."""
+    if settings is None:
+        from newsdesk.settings import load_settings
+
+        settings = load_settings()
+    if services is None:
+        from newsdesk.wiring import Services
+
+        services = Services(settings)
+    return NewsdeskBot(settings, services)
