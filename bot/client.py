@@ -101,11 +101,13 @@ class NewsdeskBot(commands.Bot):
         await asyncio.to_thread(self._open_blocking)
         from .cogs.admin import AdminCog
         from .cogs.ask import AskCog
+        from .cogs.feeds import FeedsCog
         from .views import QuotesButton, VoteButton
 
         self.add_dynamic_items(QuotesButton, VoteButton)
         await self.add_cog(AskCog(self))
         await self.add_cog(AdminCog(self))
+        await self.add_cog(FeedsCog(self))
         await self.sync_commands()
         if self.handle_signals:
             self._install_signal_handlers()

@@ -16,6 +16,7 @@ from urllib.parse import quote
 import discord
 from discord.utils import escape_markdown, escape_mentions
 
+from answer.render import freshness
 from answer.types import Answer, Citation
 
 MESSAGE_LIMIT = 2000
@@ -170,7 +171,7 @@ def sources_embed(answer: Answer) -> discord.Embed:
         (f"[{c.n}] {plain(c.site, 120) or 'source'} · {day(c.published)}", link(c.title or c.url, c.url, 1000))
         for c in answer.citations
     ]
-    footer = f"as of {day(answer.as_of)}" if answer.as_of else ""
+    footer = freshness(answer)
     note = f"*{plain(answer.note, 500)}*" if answer.note else ""
     return build_embed(title="Sources", description=note, fields=fields, footer=footer)
 
@@ -251,6 +252,7 @@ def stats_embed(stats: dict[str, object]) -> discord.Embed:
             ("Chunks", show("chunks")),
             ("Last ingest", show("last_ingest")),
             ("Newest article", day(str(stats.get("newest_article") or ""))),
+            ("Last feed poll", show("last_poll")),
             ("Embedding model", show("embedding_model")),
             ("Answer mode", show("answer_mode")),
         ],

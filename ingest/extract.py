@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import codecs
+import contextvars
 import json
 import logging
 import multiprocessing
@@ -602,7 +603,9 @@ def _get_pool() -> ProcessPoolExecutor:
             # Start every worker now, before the pool has a manager thread. Started lazily inside
             # submit(), a worker can be spawned while the manager tears the pool down after a crash;
             # the file descriptors vanish mid-spawn, and a failed spawn takes the forkserver with it.
-            _pool._launch_processes()
+            # In a fresh context: a caller's context-local clock (SimCord freezes time.monotonic inside
+            # bot work) must not leak into multiprocessing's start-up waits.
+            contextvars.Context().run(_pool._launch_processes)
         return _pool
 
 

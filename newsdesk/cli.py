@@ -19,6 +19,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from newsdesk import __version__
+from newsdesk.feeds_cli import add_feed_commands
 from newsdesk.settings import Settings, SettingsError, load_settings
 from newsdesk.wiring import Services, configure_logging
 
@@ -223,6 +224,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, default=None, help="write the JSON report here")
     p.add_argument("--json", action="store_true", help="print the JSON report")
     command("health", cmd_health, "Exit 0 when settings are valid and the store answers, else 1 with the reason.")
+    add_feed_commands(sub, command)
     return parser
 
 

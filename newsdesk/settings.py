@@ -219,6 +219,20 @@ class AnswerSettings(_Section):
     context_chunks: int = Field(default=8, ge=1, le=30)
 
 
+class FeedSettings(_Section):
+    """RSS / Atom subscriptions: how often they are polled and how politely."""
+
+    model_config = SettingsConfigDict(env_prefix="FEEDS_")
+    prefix: ClassVar[str] = "FEEDS_"
+
+    poll_interval: float = Field(default=1800.0, ge=60)  # seconds between two polls of one feed
+    first_poll_max: int = Field(default=10, ge=0)  # newest entries ingested from a new feed; the rest are skipped
+    concurrency: int = Field(default=4, ge=1, le=32)  # feeds and pages fetched (and ingested) at once
+    host_delay: float = Field(default=1.0, ge=0)  # seconds between two requests to the same host
+    max_entries_per_poll: int = Field(default=25, ge=1)  # new entries ingested per feed and poll; more wait
+    backoff_max: float = Field(default=86400.0, ge=60)  # longest wait after repeated failures of a feed
+
+
 class Settings(_Section):
     """Everything, grouped by concern. `load_settings()` is the way entry points build it."""
 
@@ -233,6 +247,7 @@ class Settings(_Section):
     chunk: ChunkSettings = Field(default_factory=ChunkSettings)
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
     answer: AnswerSettings = Field(default_factory=AnswerSettings)
+    feeds: FeedSettings = Field(default_factory=FeedSettings)
 
     @field_validator("log_level")
     @classmethod
@@ -252,6 +267,7 @@ SECTIONS: dict[str, type[_Section]] = {
     "chunk": ChunkSettings,
     "retrieval": RetrievalSettings,
     "answer": AnswerSettings,
+    "feeds": FeedSettings,
 }
 
 

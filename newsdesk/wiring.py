@@ -63,7 +63,9 @@ class Services:
         return "llm" if self.settings.llm.model else "extractive"
 
     def stats(self) -> dict[str, object]:
-        """Documents, chunks, last ingest, embedding model, store location, answer mode (blocking)."""
+        """Documents, chunks, last ingest and feed poll, embedding model, store location, answer mode (blocking)."""
+        from ingest.feedstore import last_poll_at
+
         docs = self.store.list_documents()
         return {
             "documents": len(docs),
@@ -73,6 +75,7 @@ class Services:
             "answer_mode": self.answer_mode,
             "last_ingest": max((d.ingested_at for d in docs), default=""),
             "newest_article": max((d.published for d in docs), default=""),
+            "last_poll": last_poll_at(self.paths.feeds_db),  # "" with no feeds
         }
 
 

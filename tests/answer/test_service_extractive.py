@@ -90,11 +90,12 @@ def test_format_terminal() -> None:
         mode="extractive",
         refused=False,
         note="The language model did not answer in time; this is an extractive answer from the sources.",
+        as_of="2026-02-20T08:00:00+00:00",
     )
     assert format_terminal(answer) == (
         "OpenAI cut prices [1]. Nvidia showed Rubin [2].\n\n"
         "Note: The language model did not answer in time; this is an extractive answer from the sources.\n\n"
-        "Sources:\n"
+        "Sources (as of 20 February 2026):\n"
         "[1] OpenAI cuts API prices — Techwire, 2026-02-20\n"
         "    https://techwire.example/openai-prices\n"
         "[2] Nvidia unveils Rubin\n"

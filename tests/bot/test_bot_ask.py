@@ -39,7 +39,7 @@ async def test_ask_is_acknowledged_at_once_and_answered_later(world, services):
         f"[{c.n}] {c.site} · {c.published[:10]}" for c in answer.citations
     ]
     assert [f.value for f in embed.fields] == [f"[{c.title}]({c.url})" for c in answer.citations]
-    assert embed.footer.text == "as of 2025-03-03"
+    assert embed.footer.text == "as of 3 March 2025"
     assert services.answers.calls == [(QUESTION, [])]
 
 
