@@ -236,7 +236,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as error:
         return _fail(str(error))
     configure_logging(settings.log_level if args.command == "run" else "WARNING")
-    services = Services(settings, store_retries=None if args.command == "run" else 0)
+    # The bot waits for its Chroma server (CHROMA_CONNECT_RETRIES); `health` answers at once; other commands
+    # wait a few seconds, so `docker compose run bot ingest` does not race a Chroma that is still starting.
+    retries = {"run": None, "health": 0}.get(args.command, 5)
+    services = Services(settings, store_retries=retries)
     try:
         return int(args.func(services, args) or 0)
     except CommandError as error:
