@@ -80,3 +80,15 @@ def test_the_cli_prints_one_line_for_a_bad_setting(tmp_path: Path) -> None:
     assert run.stderr.strip().splitlines() == ["error: CHROMA_PORT: Input should be a valid integer, unable to parse "
                                                "string as an integer (got 'nope')"]
     assert "Traceback" not in run.stderr
+
+
+def test_readme_documents_every_setting_and_command() -> None:
+    from newsdesk.cli import build_parser
+    from newsdesk.settings import SECTIONS, Settings
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    names = {f"{cls.prefix}{field}".upper() for cls in SECTIONS.values() for field in cls.model_fields}
+    names |= {name.upper() for name in Settings.model_fields if name not in SECTIONS}
+    assert not [n for n in sorted(names) if f"`{n}" not in readme and f" {n}" not in readme]
+    sub = next(a for a in build_parser()._actions if a.dest == "command")
+    assert not [c for c in sub.choices if f"newsdesk {c}" not in readme]
