@@ -124,4 +124,5 @@ class FakeServices:
             "answer_mode": self.answer_mode,
             "last_ingest": "2025-03-04T08:00:00+00:00",
             "newest_article": "2025-03-03T10:00:00+00:00",
+            "last_poll": "2025-03-04T09:30:00+00:00",
         }

@@ -122,7 +122,7 @@ async def test_sources_when_empty_and_stats(world, services):
     assert stats.ephemeral
     assert fields == {
         "Documents": "1", "Chunks": "5", "Last ingest": "2025-03-04T08:00:00+00:00", "Newest article": "2025-03-03",
-        "Embedding model": "all-MiniLM-L6-v2", "Answer mode": "extractive",
+        "Last feed poll": "2025-03-04T09:30:00+00:00", "Embedding model": "all-MiniLM-L6-v2", "Answer mode": "extractive",
     }
     assert "/secret/path" not in str(stats.response.embeds[0].to_dict())
 
