@@ -37,6 +37,7 @@ log = logging.getLogger(__name__)
 FORMAT = 1
 MIN_DELTA = 2000  # chunks the delta may hold before a merge, however small the base
 DELTA_SHARE = 0.10  # ... or this share of the base
+HEADER_REPEAT = 2  # times the title | site | date header counts in a chunk's BM25 text
 SCAN_ABOVE = 64  # changed documents above which one full scan beats per-document reads
 
 
@@ -45,6 +46,7 @@ class LexicalHit:
     chunk_id: str
     doc_id: str
     score: float
+    published_ts: int | None = None
 
 
 @dataclass(frozen=True)
@@ -71,6 +73,7 @@ class LexicalIndex:
         k1: float = 1.5,
         b: float = 0.75,
         clock: Callable[[], float] = time.monotonic,
+        background: bool = False,
     ):
         self.store = store
         self.index_dir = Path(index_dir) / store.collection_name if index_dir is not None else None
@@ -83,6 +86,10 @@ class LexicalIndex:
         self._snapshot = _empty_snapshot()
         self._checked_at: float | None = None
         self.loaded_from_disk = False
+        self.background = background  # refresh in a thread, so no query waits for the manifest scan
+        self.on_change: Callable[[], None] | None = None  # called (in the refreshing thread) after a change
+        self._refresher: threading.Thread | None = None
+        self.header_repeat = HEADER_REPEAT
 
     # ---- queries ------------------------------------------------------------------------------
 
@@ -108,7 +115,7 @@ class LexicalIndex:
         until_ts: int | None = None,
     ) -> list[LexicalHit]:
         """The `n` best chunks; `query` is text or (text, weight) pieces. Filters as in Chroma."""
-        self.refresh()
+        self.follow()
         snap = self._snapshot
         pieces = [(query, 1.0)] if isinstance(query, str) else list(query)
         weights = self.tokenize_query(pieces)
@@ -117,7 +124,7 @@ class LexicalIndex:
         codes = {i for i, name in enumerate(snap.sites) if name in set(sites)} if sites else None
         if sites and not codes:
             return []
-        hits: list[tuple[str, str, float]] = []
+        hits: list[tuple[str, str, float, int | None]] = []
         for part in (snap.base, snap.delta):
             mask = part.mask(codes, since_ts, until_ts)
             scores = part.scores(weights, snap.base.stats, snap.delta.stats)
@@ -127,7 +134,7 @@ class LexicalIndex:
 
     def sites(self) -> list[str]:
         """Sites of the documents currently indexed."""
-        self.refresh()
+        self.follow()
         snap = self._snapshot
         live = set(snap.base.live_site_codes()) | set(snap.delta.live_site_codes())
         return sorted(snap.sites[c] for c in live)
@@ -137,6 +144,26 @@ class LexicalIndex:
         return snap.base.live_count() + snap.delta.live_count()
 
     # ---- following the store ------------------------------------------------------------------
+
+    def follow(self) -> None:
+        """Keep up with the store: the first look is made here; later ones, when due, either here or in
+        a background thread (`background`), while queries go on with the current snapshot."""
+        if self._checked_at is None or not self.background:
+            self.refresh()
+            return
+        if self._clock() - self._checked_at < self.refresh_seconds:
+            return
+        with self._token_lock:  # a cheap lock, only to start one refresher at a time
+            if self._refresher is not None and self._refresher.is_alive():
+                return
+            self._refresher = threading.Thread(target=self._refresh_quietly, name="lexical-refresh", daemon=True)
+            self._refresher.start()
+
+    def _refresh_quietly(self) -> None:
+        try:
+            self.refresh()
+        except Exception:  # noqa: BLE001 - a failed look is retried at the next one; queries go on
+            log.warning("lexical index refresh failed", exc_info=True)
 
     def refresh(self, force: bool = False) -> bool:
         """Apply what changed in the manifest since the last look. True when something changed."""
@@ -151,7 +178,9 @@ class LexicalIndex:
             manifest = {doc_id: d.version for doc_id, d in self.store.documents().items()}
             changed = self._apply(manifest)
             self._checked_at = self._clock()
-            return changed
+        if changed and self.on_change is not None:
+            self.on_change()
+        return changed
 
     def _apply(self, manifest: dict[str, str]) -> bool:
         snap = self._snapshot
@@ -196,9 +225,12 @@ class LexicalIndex:
         chunks = list(chunks)
         with self._token_lock:
             ids = self._tokenizer.tokenize(
-                [c.embed_text for c in chunks], update_vocab=True, show_progress=False, allow_empty=True
+                [self._document_text(c) for c in chunks], update_vocab=True, show_progress=False, allow_empty=True
             )
         return PartRows.from_chunks(chunks, [np.asarray(row, dtype=np.int32) for row in ids])
+
+    def _document_text(self, chunk: ChunkRecord) -> str:
+        return "\n".join([chunk.header] * self.header_repeat + [chunk.text]) if chunk.header else chunk.text
 
     def _vocab_size(self) -> int:
         with self._token_lock:
@@ -207,7 +239,8 @@ class LexicalIndex:
     # ---- persistence --------------------------------------------------------------------------
 
     def _params(self) -> dict[str, object]:
-        return {"format": FORMAT, "k1": self.k1, "b": self.b, "stemmer": "english", "stopwords": "en"}
+        return {"format": FORMAT, "k1": self.k1, "b": self.b, "stemmer": "english", "stopwords": "en",
+                "header_repeat": self.header_repeat}
 
     def _save(self) -> None:
         """Write the base (the delta is empty right after a merge) and point CURRENT at it atomically."""

@@ -154,12 +154,15 @@ class Part:
                     out[rows] += weight * _idf(base.df_of(tid) + delta.df_of(tid), n) * tf_part
         return out
 
-    def top(self, scores: np.ndarray, mask: np.ndarray, n: int) -> list[tuple[str, str, float]]:
+    def top(self, scores: np.ndarray, mask: np.ndarray, n: int) -> list[tuple[str, str, float, int | None]]:
+        """(chunk_id, doc_id, score, published_ts) of the best `n` rows `mask` allows."""
         scores = np.where(mask, scores, 0.0)
         candidates = np.flatnonzero(scores > 0)
         if len(candidates) > n:
             candidates = candidates[np.argpartition(-scores[candidates], n - 1)[:n]]
-        return [(self.rows.chunk_ids[i], self.rows.doc_ids[i], float(scores[i])) for i in candidates]
+        ts = self.rows.ts
+        return [(self.rows.chunk_ids[i], self.rows.doc_ids[i], float(scores[i]),
+                 None if np.isnan(ts[i]) else int(ts[i])) for i in candidates]
 
 
 def build_base(rows: PartRows, vocab_size: int, k1: float, b: float) -> Part:
@@ -167,7 +170,7 @@ def build_base(rows: PartRows, vocab_size: int, k1: float, b: float) -> Part:
     if not rows.size:
         return Part.empty()
     model = bm25s.BM25(k1=k1, b=b, method="lucene")
-    vocab = {i: i for i in range(vocab_size)}
+    vocab = {str(i): i for i in range(vocab_size)}  # ids are ours; bm25s only needs the column count
     model.index(([t.tolist() for t in rows.tokens], vocab), create_empty_token=False, show_progress=False)
     return Part(rows, np.ones(rows.size, bool), _stats(rows.tokens, vocab_size), bm25=model)
 

@@ -57,15 +57,26 @@ def test_refusal_form_is_recognised() -> None:
 
 def test_links_mentions_and_the_models_own_source_list_are_cleaned() -> None:
     reply = (
-        "OpenAI cut prices, says [the blog](https://evil.example/a) [2]. <@123> @everyone Rubin ships [1](https://x.example).\n"
-        f"Details: {ARTICLES[0]['url']} and https://evil.example/b. [1]\n"
+        f"OpenAI cut prices, says [the blog]({ARTICLES[1]['url']}) [2]. Rubin ships [1](https://x.example).\n"
+        f"Details: {ARTICLES[0]['url']} [1]\n"
         "Sources:\n[1] Nvidia unveils Rubin GPUs at GTC https://news.example/nvidia-rubin"
     )
     checked = check_reply(reply, SOURCES)
-    assert checked.text == (
-        f"OpenAI cut prices, says the blog [1]. everyone Rubin ships [2].\nDetails: {ARTICLES[0]['url']} and. [2]"
+    assert checked.text == f"OpenAI cut prices, says the blog [1]. Rubin ships [2].\nDetails: {ARTICLES[0]['url']} [2]"
+    assert "Sources" not in checked.text and checked.dropped_sentences == 0
+
+
+def test_a_sentence_with_a_mention_or_a_foreign_link_is_dropped_whole() -> None:
+    reply = (
+        "OpenAI cut prices, says [the blog](https://evil.example/a) [2]. <@123> Rubin ships [1]. "
+        "PWNED @everyone [1]. Mistral raised 600 million euros [3].\n"
+        "Details: https://evil.example/b. [1]\n@here Rubin is fast [1]."
     )
-    assert "Sources" not in checked.text and "<@" not in checked.text and "@everyone" not in checked.text
+    checked = check_reply(reply, SOURCES)
+    assert checked.text == "Mistral raised 600 million euros [1]."
+    assert checked.dropped_sentences == 5
+    for planted in ("PWNED @everyone [1]", "Visit http://evil.example/login [1].", "[Read more](http://evil.example) [1]."):
+        assert check_reply(planted, SOURCES).unsupported
 
 
 def test_list_items_abbreviations_and_markers_after_the_stop() -> None:

@@ -1,0 +1,314 @@
+"""Question understanding: which outlets a question names, which dates it means, whether it wants news.
+
+Everything here is pure text work (no store, no model), so it is fast and tested on its own:
+`understand(question, now, sites)` -> `QueryPlan`. Outlets are matched against the sites actually in
+the store; dates become a published_ts window relative to an injectable `now`. Dates from phrases like
+"published on October 5, 2023" name the sources the question needs, so several such dates widen the
+window to cover all of them, while "before"/"after"/"since"/"between" bound it.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+MONTHS = {name.lower(): i for i, name in enumerate(calendar.month_name) if name}
+MONTHS.update({name.lower(): i for i, name in enumerate(calendar.month_abbr) if name})
+MONTHS.pop("may", None)  # the verb; "May" is matched below only with a day or a year
+_MONTH_NAMES = (r"january|february|march|april|june|july|august|september|october|november|december"
+                r"|jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec|(?-i:May)(?=\s+\d)")
+
+
+def _month(group: str) -> str:
+    return rf"(?P<{group}>{_MONTH_NAMES})\.?"
+
+
+_YEAR = r"(?:19|20)\d\d"
+_YEAR_AFTER = "|".join(rf"(?<=\b{w}\s)" for w in ("in", "of", "during", "since", "before", "after", "from", "until"))
+_DATE = re.compile(
+    rf"\b(?:{_month('month')}\s+(?P<day>\d{{1,2}})(?:st|nd|rd|th)?\b(?:,?\s+(?P<year>{_YEAR}))?"
+    rf"|(?P<day2>\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?{_month('month2')}(?:,?\s+(?P<year2>{_YEAR}))?"
+    rf"|(?P<iso>{_YEAR}-\d\d-\d\d)"
+    rf"|{_month('month3')}(?:,?\s+(?P<year3>{_YEAR}))?"
+    rf"|(?:{_YEAR_AFTER})(?P<year4>{_YEAR})"
+    rf"(?!\s+[A-Z0-9])(?!-))\b",
+    re.IGNORECASE,
+)
+_BOUND = re.compile(r"\b(before|prior to|until|till|by|after|since|from|between|as of)\s+(?:the\s+)?(?:end\s+of\s+)?$",
+                    re.IGNORECASE)
+_RELATIVE = re.compile(
+    r"\b(?P<what>today|yesterday|this week|last week|past week|this month|last month|past month|this year|last year"
+    r"|(?:in\s+the\s+)?(?:past|last)\s+(?P<n>\d+|two|three|four|five|six|seven|ten)\s+(?P<unit>days?|weeks?|months?|years?))\b",
+    re.IGNORECASE,
+)
+_RECENT = re.compile(r"\b(latest|most recent|recent(?:ly)?|newest|now|currently|current|nowadays|these days|so far"
+                     r"|up to date|lately|right now|this week|today)\b", re.IGNORECASE)
+_ANCHOR = re.compile(
+    r"\b(?P<dir>before|after|since)\s+(?P<event>(?:the|when|[A-Z]\w+)\b[^,.?;]{3,80}?)\s+"
+    r"(?:was|were|had been|got|first)\s+(?:reported|announced|revealed|released|unveiled|launched|confirmed)",
+)
+_CAP = r"(?:[A-Z][\w&.-]*|of|and|&|on)"
+_PIECE = r"(?:article|articles|report|reports|piece|story|stories|review|coverage|column|editorial|op-ed|newsletter" \
+         r"|podcast|broadcast|segment|feature|interview|analysis|investigation|exclusive)"
+_OUTLET_NAMED = re.compile(
+    rf"\b(?:a|an)\s+(?P<a>[A-Z][\w&.-]*(?:\s+{_CAP}){{0,4}})\s+{_PIECE}\b"
+    rf"|\b{_PIECE}\s+(?:published\s+)?(?:in|by|from)\s+(?:the\s+)?(?P<b>[A-Z][\w&.-]*(?:\s+{_CAP}){{0,4}})"
+    rf"|\b(?:reported|according to|published|written|cited|covered)\s+(?:by|in|to)\s+(?:the\s+)?"
+    rf"(?P<c>[A-Z][\w&.-]*(?:\s+{_CAP}){{0,4}})"
+)
+_NOT_OUTLETS = {name.lower() for name in [*calendar.month_name[1:], *calendar.day_name]} | {
+    "same", "latest", "recent", "previous", "subsequent", "earlier", "later", "first", "second", "other", "both"}
+_NUMBERS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "ten": 10}
+
+
+@dataclass(frozen=True)
+class QueryPlan:
+    text: str  # what to search for
+    sites: list[str] = field(default_factory=list)  # store sites the question names, in order of mention
+    mentions: list[Mention] = field(default_factory=list)  # each place an outlet is named
+    since_ts: int | None = None
+    until_ts: int | None = None
+    recency: bool = False  # favour newer articles
+    anchor: tuple[str, str] | None = None  # ("before" | "after", event text) to date by a search
+    unknown_outlets: list[str] = field(default_factory=list)  # cited outlets the store has nothing from
+    soft: bool = False  # the window comes from bare years only ("a 2012 ceasefire"): drop it if it empties
+
+    @property
+    def dated(self) -> bool:
+        return self.since_ts is not None or self.until_ts is not None
+
+
+def _norm(text: str) -> str:
+    return " ".join(re.sub(r"[^\w]+", " ", text.lower()).split())
+
+
+def _aliases(site: str) -> set[str]:
+    """The ways people name a site: "The Verge" -> the verge, verge? no (too short); "Cnbc | World ..." -> cnbc."""
+    names = {_norm(site)}
+    head = re.split(r"\s+[|:\-–—]\s+|:\s", site)[0]
+    names.add(_norm(head))
+    for name in list(names):
+        if name.startswith("the ") and len(name) >= 10:  # "guardian", "new york times", not "age" or "verge"
+            names.add(name[4:])
+    return {n for n in names if len(n) >= 3}
+
+
+def _common_words(alias: str) -> bool:
+    return all(len(word) <= 4 for word in alias.split())
+
+
+def _capitalised(question: str, alias: str) -> bool:
+    """The alias appears with its content words capitalised ("The Age", "the Age")."""
+    pattern = r"\W+".join(re.escape(w) for w in alias.split())
+    for m in re.finditer(rf"(?<!\w){pattern}(?!\w)", question, re.IGNORECASE):
+        words = [w for w in re.split(r"\W+", m.group(0)) if w.lower() != "the"]
+        if words and all(w[0].isupper() for w in words):
+            return True
+    return False
+
+
+def find_sites(question: str, sites: Sequence[str]) -> list[tuple[int, int, str]]:
+    """(start, end, site) of each outlet mention, in the normalised question, by position."""
+    text = f" {_norm(question)} "
+    by_alias: dict[str, list[str]] = {}
+    for site in sites:
+        for alias in _aliases(site):
+            by_alias.setdefault(alias, []).append(site)
+    found: list[tuple[int, int, str]] = []
+    taken: list[tuple[int, int]] = []
+    for alias in sorted(by_alias, key=len, reverse=True):
+        for m in re.finditer(rf" {re.escape(alias)} ", text):
+            span = (m.start(), m.end())
+            if _common_words(alias) and not _capitalised(question, alias):
+                continue  # "the age of AI" is not The Age
+            if any(a < span[1] and span[0] < b for a, b in taken):
+                continue  # inside a longer name already matched ("the independent sports" vs "the independent")
+            taken.append(span)
+            found.extend((span[0], span[1], site) for site in by_alias[alias])
+    return sorted(found)
+
+
+def match_sites(question: str, sites: Sequence[str]) -> list[str]:
+    """Sites named in the question (case- and punctuation-insensitive), in order of first mention."""
+    return list(dict.fromkeys(site for _, _, site in find_sites(question, sites)))
+
+
+@dataclass(frozen=True)
+class Mention:
+    """One place the question names an outlet, and what it says there."""
+
+    sites: tuple[str, ...]  # usually one; "The Independent" may be several sections
+    clause: str  # the words between the neighbouring mentions ("the TechCrunch report on X published on ...")
+    since_ts: int | None = None  # dates said in the clause
+    until_ts: int | None = None
+
+
+def mentions(question: str, sites: Sequence[str], now: datetime) -> list[Mention]:
+    """Outlet mentions in order ("Does the TechCrunch article say X, while The Verge claims Y?" ->
+    TechCrunch: "does the article say x while", The Verge: "claims y"), each with its own dates."""
+    text = f" {_norm(question)} "
+    found = find_sites(question, sites)
+    spans = sorted({(start, end) for start, end, _ in found})
+    named = sorted({site for _, _, site in found})
+    out: list[Mention] = []
+    for i, (start, end) in enumerate(spans):
+        before = spans[i - 1][1] if i else 0
+        after = spans[i + 1][0] if i + 1 < len(spans) else len(text)
+        clause = " ".join((text[before:start] + " " + text[end:after]).split())
+        since, until = parse_dates(without_sites(clause, named), now)
+        out.append(Mention(tuple(s for a, e, s in found if (a, e) == (start, end)), clause, since, until))
+    return out
+
+
+def unknown_outlets(question: str, sites: Sequence[str]) -> list[str]:
+    """Outlets the question cites as sources ("a Bloomberg article", "reported by Reuters") that are not
+    among the store's sites: what they said is not something the store can answer."""
+    known = [_norm(site) for site in sites]
+    aliases = {alias for site in sites for alias in _aliases(site)}
+    out: list[str] = []
+    for m in _OUTLET_NAMED.finditer(question):
+        name = (m.group("a") or m.group("b") or m.group("c")).strip()
+        name = re.sub(r"\s+(?:of|and|&|on)$", "", name)
+        norm = _norm(name)
+        if not norm or "'" in name or "’" in name or norm.split()[0] in _NOT_OUTLETS or norm in _NOT_OUTLETS:
+            continue  # possessives ("Meta's report") are companies, not outlets
+        bare = norm.removeprefix("the ")
+        if any(bare in k or k in norm for k in known) or any(a in norm.split() or a == bare for a in aliases):
+            continue
+        out.append(name)
+    return list(dict.fromkeys(out))
+
+
+def _day_span(year: int, month: int, day: int) -> tuple[datetime, datetime] | None:
+    try:
+        start = datetime(year, month, day, tzinfo=UTC)
+    except ValueError:
+        return None
+    return start, start + timedelta(days=1)
+
+
+def _month_span(year: int, month: int) -> tuple[datetime, datetime]:
+    start = datetime(year, month, 1, tzinfo=UTC)
+    end = datetime(year + (month == 12), month % 12 + 1, 1, tzinfo=UTC)
+    return start, end
+
+
+def _latest_year(month: int, day: int, now: datetime) -> int:
+    """The year of the most recent MONTH DAY not after now ("since November" said in March means last year)."""
+    return now.year if (month, day) <= (now.month, now.day) else now.year - 1
+
+
+def _absolute(m: re.Match[str], now: datetime) -> tuple[datetime, datetime] | None:
+    g = m.groupdict()
+    if g["iso"]:
+        y, mo, d = (int(p) for p in g["iso"].split("-"))
+        return _day_span(y, mo, d)
+    if g["year4"]:
+        year = int(g["year4"])
+        return datetime(year, 1, 1, tzinfo=UTC), datetime(year + 1, 1, 1, tzinfo=UTC)
+    name = g["month"] or g["month2"] or g["month3"]
+    month = MONTHS.get(name.lower().rstrip("."), 5 if name.lower().startswith("may") else 0)
+    if not month:
+        return None
+    day = g["day"] or g["day2"]
+    year = g["year"] or g["year2"] or g["year3"]
+    if day:
+        y = int(year) if year else _latest_year(month, int(day), now)
+        return _day_span(y, month, int(day))
+    y = int(year) if year else _latest_year(month, 1, now)
+    return _month_span(y, month)
+
+
+def _relative(m: re.Match[str], now: datetime) -> tuple[datetime, datetime]:
+    what = m.group("what").lower()
+    today = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    if what == "today":
+        return today, today + timedelta(days=1)
+    if what == "yesterday":
+        return today - timedelta(days=1), today
+    if what == "this week":
+        return today - timedelta(days=today.weekday()), now
+    if what in ("last week", "past week"):
+        return now - timedelta(days=7), now
+    if what == "this month":
+        return today.replace(day=1), now
+    if what == "last month":
+        first = today.replace(day=1)
+        return (first - timedelta(days=1)).replace(day=1), first
+    if what == "past month":
+        return now - timedelta(days=31), now
+    if what == "this year":
+        return today.replace(month=1, day=1), now
+    if what == "last year":
+        return today.replace(year=today.year - 1, month=1, day=1), today.replace(month=1, day=1)
+    n = m.group("n").lower()
+    count = _NUMBERS.get(n) or int(n)
+    unit = m.group("unit").lower().rstrip("s")
+    days = {"day": 1, "week": 7, "month": 31, "year": 366}[unit] * count
+    return now - timedelta(days=days), now
+
+
+def parse_dates(question: str, now: datetime) -> tuple[int | None, int | None]:
+    """The published_ts window [since, until] the question asks for (either end open)."""
+    return _parse_dates(question, now)[:2]
+
+
+def _parse_dates(question: str, now: datetime) -> tuple[int | None, int | None, bool]:
+    """(since, until, years_only): years_only when nothing but bare years ("in 2012") set the window."""
+    years_only = True
+    spans: list[tuple[datetime, datetime]] = []
+    lower: list[datetime] = []
+    upper: list[datetime] = []
+    for m in _DATE.finditer(question):
+        span = _absolute(m, now)
+        if span is None:
+            continue
+        years_only = years_only and bool(m.group("year4"))
+        bound = _BOUND.search(question[: m.start()])
+        word = bound.group(1).lower() if bound else ""
+        if word in ("before", "prior to", "until", "till", "by"):
+            upper.append(span[0] if word in ("before", "prior to") else span[1])
+        elif word in ("after", "since", "from", "as of"):
+            lower.append(span[0])
+        else:
+            spans.append(span)  # "on", "in", "between ... and", or a bare date: the period itself
+    for m in _RELATIVE.finditer(question):
+        spans.append(_relative(m, now))
+        years_only = False
+    if len(lower) == 1 and len(upper) == 1 and not spans and lower[0] < upper[0]:
+        since, until = lower[0], upper[0]  # "after October 4 and before December 1": a range
+    else:
+        # Each date usually names a different source ("the report before May 2 and the one on June 9"),
+        # so the window is the union of what each allows.
+        starts = [s for s, _ in spans] + lower + ([None] if upper else [])  # type: ignore[list-item]
+        ends = [e for _, e in spans] + upper + ([None] if lower else [])  # type: ignore[list-item]
+        since = None if None in starts or not starts else min(starts)
+        until = None if None in ends or not ends else max(ends)
+    return (int(since.timestamp()) if since else None, int(until.timestamp()) - 1 if until else None,
+            years_only and (since is not None or until is not None))
+
+
+def without_sites(question: str, sites: Sequence[str]) -> str:
+    """The question with outlet names blanked, so "Business Today" or "... Latest News" date nothing."""
+    for alias in sorted({a for site in sites for a in _aliases(site)}, key=len, reverse=True):
+        pattern = r"\W+".join(re.escape(word) for word in alias.split())
+        question = re.sub(rf"(?<!\w){pattern}(?!\w)", " ", question, flags=re.IGNORECASE)
+    return question
+
+
+def understand(question: str, now: datetime, sites: Sequence[str] = ()) -> QueryPlan:
+    if now.tzinfo is None:
+        now = now.replace(tzinfo=UTC)
+    said = mentions(question, sites, now)
+    named = list(dict.fromkeys(site for m in said for site in m.sites))
+    rest = without_sites(question, named)
+    since, until, soft = _parse_dates(rest, now)
+    anchor = None
+    if since is None and until is None and (m := _ANCHOR.search(rest)):
+        anchor = ("before" if m.group("dir").lower() == "before" else "after", m.group("event"))
+    recency = bool(_RECENT.search(rest)) and since is None and until is None
+    return QueryPlan(question.strip(), named, said, since, until, recency, anchor,
+                     unknown_outlets(question, sites), soft)

@@ -1,0 +1,123 @@
+"""Question -> context: question understanding plus hybrid search. What the bot, the CLI and eval use.
+
+A question that names outlets gets one site-filtered search per outlet besides the plain one, merged
+round-robin, so each outlet it needs is in the context; dates become published_ts filters; "latest"
+favours newer articles; at most `max_per_doc` chunks per article keep multi-source questions covered.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from datetime import UTC, datetime
+
+from newsdesk.settings import RetrievalSettings
+from vectorstore.search import Hit, HybridRetriever
+
+from .query import QueryPlan, understand
+from .types import Turn
+
+log = logging.getLogger(__name__)
+
+FOLLOW_UP_WEIGHT = 0.5  # an earlier question's terms, in the lexical query of a follow-up
+CLAUSE_WEIGHT = 1.0  # what the question says of an outlet, on top of the whole question, in its search
+# An outlet's own search gives one chunk per article, so a question needing two articles of one outlet
+# gets both (dev queries: all-gold@10 0.63 -> 0.70, fact hits@10 0.93 -> 0.92).
+SITE_MAX_PER_DOC = 1
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Retrieval:
+    def __init__(self, retriever: HybridRetriever, settings: RetrievalSettings,
+                 clock: Callable[[], datetime] | None = None):
+        self.retriever = retriever
+        self.settings = settings
+        self.clock = clock or _now
+        self.clause_weight = CLAUSE_WEIGHT
+        self.per_site = True
+        self.site_max_per_doc: int | None = SITE_MAX_PER_DOC
+        self.main_first = False
+
+    def known_sites(self) -> list[str]:
+        return self.retriever.sites()
+
+    def plan(self, question: str, history: Sequence[Turn] = ()) -> QueryPlan:
+        plan = understand(question, self.clock(), self.known_sites())
+        if plan.anchor is not None and not plan.dated:
+            plan = self._date_anchor(plan)
+        return plan
+
+    def retrieve(self, question: str, history: Sequence[Turn] = (), *, k: int | None = None) -> list[Hit]:
+        plan = self.plan(question, history)
+        if plan.unknown_outlets:
+            # "What did a Bloomberg article say?" with nothing from Bloomberg: other outlets' text would
+            # only let an answer put words in Bloomberg's mouth, so there is no context to answer from.
+            log.info("question cites outlets the store has nothing from: %s", plan.unknown_outlets)
+            return []
+        return self.search(plan, history, k=k)
+
+    def search(self, plan: QueryPlan, history: Sequence[Turn] = (), *, k: int | None = None) -> list[Hit]:
+        k = k or self.settings.top_k
+        earlier = [t.question for t in history if t.question.strip()][-1:]
+        extra = [(q, FOLLOW_UP_WEIGHT) for q in earlier]
+        text = " ".join([*earlier, plan.text]) if earlier else plan.text
+
+        def run(window: tuple[int | None, int | None], sites: Sequence[str] = (), clause: str = "") -> list[Hit]:
+            pieces = [*extra, (clause, self.clause_weight)] if clause and self.clause_weight else extra
+            per_doc = self.site_max_per_doc if sites else None
+            hits = self.retriever.search(text, sites=sites, since_ts=window[0], until_ts=window[1],
+                                         recency=plan.recency, k=k, extra=pieces, max_per_doc=per_doc)
+            if not hits and plan.soft and window != (None, None):
+                hits = self.retriever.search(text, sites=sites, recency=plan.recency, k=k, extra=pieces,
+                                             max_per_doc=per_doc)
+            return hits
+
+        main = run((plan.since_ts, plan.until_ts))
+        if not plan.sites or not self.per_site:
+            return main
+        # One search per outlet mention, focused on what the question says there and on the dates said
+        # there ("the TechCrunch report on X published on May 2, and The Verge's on Y").
+        single = len(plan.mentions) == 1
+        per_site = [run((plan.since_ts, plan.until_ts) if single else (m.since_ts, m.until_ts), m.sites, m.clause)
+                    for m in plan.mentions]
+        lists = [main, *per_site] if self.main_first else [*per_site, main]
+        return merge_round_robin(lists, k, self.settings.max_per_doc)
+
+    def _date_anchor(self, plan: QueryPlan) -> QueryPlan:
+        """"before the layoffs were reported": date the event by its best match, then bound the window."""
+        assert plan.anchor is not None
+        direction, event = plan.anchor
+        found = self.retriever.search(event, sites=plan.sites, k=1)
+        ts = found[0].chunk.published_ts if found else None
+        if ts is None:
+            return plan
+        day = ts - ts % 86400
+        if direction == "before":
+            return replace(plan, until_ts=day - 1)
+        return replace(plan, since_ts=day)
+
+
+def merge_round_robin(lists: Sequence[Sequence[Hit]], k: int, max_per_doc: int) -> list[Hit]:
+    """Take the best remaining hit of each list in turn, skipping repeats and over-represented articles."""
+    out: list[Hit] = []
+    seen: set[str] = set()
+    per_doc: dict[str, int] = {}
+    cursors = [0] * len(lists)
+    while len(out) < k and any(c < len(lst) for c, lst in zip(cursors, lists, strict=True)):
+        for i, lst in enumerate(lists):
+            while cursors[i] < len(lst):
+                hit = lst[cursors[i]]
+                cursors[i] += 1
+                if hit.chunk.chunk_id in seen or per_doc.get(hit.chunk.doc_id, 0) >= max_per_doc:
+                    continue
+                seen.add(hit.chunk.chunk_id)
+                per_doc[hit.chunk.doc_id] = per_doc.get(hit.chunk.doc_id, 0) + 1
+                out.append(hit)
+                break
+            if len(out) == k:
+                break
+    return out

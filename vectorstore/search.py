@@ -1,0 +1,173 @@
+"""Hybrid search: dense (Chroma) + BM25 (the lexical index), fused by weighted reciprocal rank.
+
+`HybridRetriever.search` is sync and thread-safe (the async callers run it in a thread): the lexical
+index reads immutable snapshots, the embedder and Chroma are safe to call from several threads, and
+the one piece of shared state here (reopening an embedded client) sits behind a lock.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from newsdesk.settings import RetrievalSettings
+
+from .errors import StoreUnavailableError
+from .lexical import LexicalIndex
+from .records import ChunkRecord
+from .store import Store
+
+log = logging.getLogger(__name__)
+
+RECENCY_WEIGHT = 0.5  # "latest", "recent": a third ranked list, newest first, fused like the others
+
+
+@dataclass(frozen=True)
+class Hit:
+    chunk: ChunkRecord
+    score: float  # fused
+    dense: float | None = None  # cosine similarity, when the dense half found it
+    lexical: float | None = None  # BM25 score, when the lexical half found it
+
+    @property
+    def published(self) -> str:
+        return self.chunk.published
+
+
+def chroma_where(sites: Sequence[str], since_ts: int | None, until_ts: int | None) -> dict[str, Any] | None:
+    clauses: list[dict[str, Any]] = []
+    if sites:
+        clauses.append({"site": {"$in": list(sites)}} if len(sites) > 1 else {"site": sites[0]})
+    if since_ts is not None:
+        clauses.append({"published_ts": {"$gte": int(since_ts)}})
+    if until_ts is not None:
+        clauses.append({"published_ts": {"$lte": int(until_ts)}})
+    if not clauses:
+        return None
+    return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+
+
+def diversify_ids(ranked: Sequence[tuple[str, str]], k: int, max_per_doc: int) -> list[str]:
+    """The first `k` (chunk_id, doc_id) with at most `max_per_doc` chunks of any one article."""
+    out: list[str] = []
+    per_doc: dict[str, int] = {}
+    for chunk_id, doc_id in ranked:
+        if per_doc.get(doc_id, 0) < max_per_doc:
+            per_doc[doc_id] = per_doc.get(doc_id, 0) + 1
+            out.append(chunk_id)
+            if len(out) == k:
+                break
+    return out
+
+
+class HybridRetriever:
+    def __init__(self, store: Store, settings: RetrievalSettings, index_dir: Path | None = None,
+                 *, lexical: LexicalIndex | None = None):
+        self.store = store
+        self.settings = settings
+        self.lexical = lexical or LexicalIndex(store, index_dir=index_dir, refresh_seconds=settings.refresh_seconds,
+                                               background=True)
+        self.lexical.on_change = self._changed
+        self._reopen_lock = threading.Lock()
+        self._cache_lock = threading.Lock()
+        self._vectors: OrderedDict[str, list[float]] = OrderedDict()
+        self._embedded = store.location.startswith("embedded")
+
+    def refresh(self, force: bool = False) -> None:
+        """Follow the store now: new, replaced and deleted articles become (in)visible to both halves.
+        `search` does this by itself at most every refresh_seconds, in the background."""
+        self.lexical.refresh(force=force)
+
+    def _changed(self) -> None:
+        if self._embedded:
+            # An embedded client does not see vectors another process (the CLI) wrote until reopened.
+            reopen = getattr(self.store, "reopen", None)
+            if reopen is not None:
+                with self._reopen_lock:
+                    reopen()
+
+    def sites(self) -> list[str]:
+        return self.lexical.sites()
+
+    def search(
+        self,
+        text: str,
+        *,
+        sites: Sequence[str] = (),
+        since_ts: int | None = None,
+        until_ts: int | None = None,
+        recency: bool = False,
+        k: int | None = None,
+        extra: Sequence[tuple[str, float]] = (),
+        max_per_doc: int | None = None,
+    ) -> list[Hit]:
+        """Fused, diversified hits, best first. `extra` adds weighted text to the lexical query
+        (a follow-up's earlier question); `max_per_doc` overrides the setting (0: no limit)."""
+        s = self.settings
+        k = k or s.top_k
+        self.lexical.follow()
+        started = time.perf_counter()
+        dense = self._dense(text, sites, since_ts, until_ts) if s.dense_weight > 0 else []
+        lexical = (
+            self.lexical.search([(text, 1.0), *extra], s.candidates, sites=sites, since_ts=since_ts, until_ts=until_ts)
+            if s.lexical_weight > 0 else []
+        )
+        fused: dict[str, float] = {}
+        meta: dict[str, tuple[str, int | None]] = {}  # chunk_id -> (doc_id, published_ts)
+        for rank, (chunk, _) in enumerate(dense):
+            fused[chunk.chunk_id] = fused.get(chunk.chunk_id, 0.0) + s.dense_weight / (s.rrf_k + rank + 1)
+            meta[chunk.chunk_id] = (chunk.doc_id, chunk.published_ts)
+        for rank, hit in enumerate(lexical):
+            fused[hit.chunk_id] = fused.get(hit.chunk_id, 0.0) + s.lexical_weight / (s.rrf_k + rank + 1)
+            meta[hit.chunk_id] = (hit.doc_id, hit.published_ts)
+        if recency:
+            newest = sorted(fused, key=lambda cid: meta[cid][1] or 0, reverse=True)
+            for rank, cid in enumerate(newest):
+                fused[cid] += RECENCY_WEIGHT * max(s.dense_weight, s.lexical_weight) / (s.rrf_k + rank + 1)
+        ranked = sorted(fused, key=lambda cid: fused[cid], reverse=True)
+        limit = s.max_per_doc if max_per_doc is None else (max_per_doc or len(ranked))
+        chosen = diversify_ids([(cid, meta[cid][0]) for cid in ranked], k + 5, limit)  # a few spare: see below
+        # Only the chosen chunks' records are read (lexical hits carry ids), which keeps a search cheap.
+        records = {chunk.chunk_id: chunk for chunk, _ in dense}
+        missing = [cid for cid in chosen if cid not in records]
+        if missing:
+            records.update({c.chunk_id: c for c in self.store.get_chunks(missing)})
+        dense_score = {chunk.chunk_id: score for chunk, score in dense}
+        lexical_score = {h.chunk_id: h.score for h in lexical}
+        # A chunk deleted since the lexical index last looked has no record any more: skipped.
+        out = [Hit(records[cid], fused[cid], dense_score.get(cid), lexical_score.get(cid))
+               for cid in chosen if cid in records][:k]
+        log.debug("search %r: %d dense, %d lexical, %d hits in %.0f ms", text[:60], len(dense), len(lexical),
+                  len(out), 1000 * (time.perf_counter() - started))
+        return out
+
+    def _embed(self, text: str) -> list[float]:
+        """The query vector; one question's several searches (outlets, dates) embed it once."""
+        with self._cache_lock:
+            if text in self._vectors:
+                self._vectors.move_to_end(text)
+                return self._vectors[text]
+        vector = self.store.embedder.embed_query(text)
+        with self._cache_lock:
+            self._vectors[text] = vector
+            while len(self._vectors) > 256:
+                self._vectors.popitem(last=False)
+        return vector
+
+    def _dense(
+        self, text: str, sites: Sequence[str], since_ts: int | None, until_ts: int | None
+    ) -> list[tuple[ChunkRecord, float]]:
+        vector = self._embed(text)
+        where = chroma_where(sites, since_ts, until_ts)
+        try:
+            with self._reopen_lock:  # never query a client while it is being reopened
+                return self.store.query(vector, self.settings.candidates, where=where)
+        except StoreUnavailableError as error:  # the lexical half still answers
+            log.warning("dense search failed, using BM25 alone: %s", error)
+            return []
