@@ -6,7 +6,7 @@ or any OpenAI-compatible server through LLM_BASE_URL. Retries are kept to one: a
 and the extractive answer is a better use of the time than a third attempt.
 
 `LLMAnswerer` makes the two calls answering needs (rewrite a follow-up, answer from sources), each
-under a hard wall-clock budget (`asyncio.wait_for`; client timeouts alone are per read, not per call).
+under a hard wall-clock budget (`asyncio.timeout`; client timeouts alone are per read, not per call).
 Anything that goes wrong becomes `LLMError` (`LLMTimeoutError` for time); the service falls back.
 """
 
@@ -151,7 +151,10 @@ class LLMAnswerer:
         budget = self.timeout if budget is None else max(budget, 0.05)
         started = time.monotonic()
         try:
-            message = await asyncio.wait_for(self.chat_model.ainvoke(messages), timeout=budget)
+            # asyncio.timeout, not wait_for: no extra task per call, and SimCord (the bot tests) can follow
+            # the provider's retry sleep inside it, which it cannot inside wait_for's inner task.
+            async with asyncio.timeout(budget):
+                message = await self.chat_model.ainvoke(messages)
         except Exception as error:  # noqa: BLE001 - whatever the provider raises, the caller falls back
             kind = LLMTimeoutError if _is_timeout(error) else LLMError
             log.warning("LLM %s call failed after %.1fs: %s", purpose, time.monotonic() - started, type(error).__name__)

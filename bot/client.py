@@ -19,10 +19,11 @@ from discord.ext import commands
 
 from answer.types import Answer, Turn
 from newsdesk.settings import Paths, Settings
+from vectorstore.errors import StoreError
 
 from .access import place_allowed, refusal_for
 from .fairuse import AnswerGate, Cooldown, Queued
-from .replies import report_error, tell
+from .replies import STORE_DOWN, report_error, tell
 from .votes import AnswerLog
 
 if TYPE_CHECKING:
@@ -69,6 +70,11 @@ class NewsdeskTree(app_commands.CommandTree):
         if isinstance(error, app_commands.CheckFailure):
             await tell(interaction, str(error) or "You can't use this command here.")
             return
+        original = getattr(error, "original", error)
+        if isinstance(original, StoreError):  # an outage, not a bug: one sentence, no reference to chase
+            log.warning("%s: store unavailable: %s", interaction.command and interaction.command.qualified_name, original)
+            await tell(interaction, STORE_DOWN)
+            return
         await report_error(interaction, getattr(error, "original", error), log)
 
 
@@ -94,6 +100,7 @@ class NewsdeskBot(commands.Bot):
         self.shutting_down = False
         self.handle_signals = False  # run_bot turns this on; tests leave the test runner's signals alone
         self._shutdown_task: asyncio.Task[None] | None = None
+        self._services_open = False  # the store and the services on it opened (see _open_blocking)
 
     # ---- start ----------------------------------------------------------------------------------
 
@@ -115,8 +122,15 @@ class NewsdeskBot(commands.Bot):
     def _open_blocking(self) -> None:
         """The SQLite file and the services' lazy parts (Chroma, the embedder, retrieval): off the loop."""
         self.answer_log = AnswerLog(Paths(self.settings.data_dir).bot_db)
+        try:
+            self._open_services()
+        except StoreError as error:  # start anyway: each request tries the store again and says it is down
+            log.warning("the store is unavailable at start (%s); the bot starts and retries on each request", error)
+
+    def _open_services(self) -> None:
         for name in ("store", "pipeline", "answers"):
             getattr(self.services, name)
+        self._services_open = True
 
     async def sync_commands(self) -> None:
         guild_id = self.config.guild_id
@@ -150,6 +164,8 @@ class NewsdeskBot(commands.Bot):
 
         async def work() -> Answer:
             async with asyncio.timeout(self.config.answer_timeout):
+                if not self._services_open:  # the store failed at start: open it now (blocking) or raise StoreError
+                    await asyncio.to_thread(self._open_services)
                 return await self.services.answers.answer(question, list(history))
 
         return await self.gate.run(work(), on_queued)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import re
+import unicodedata
 from collections.abc import Sequence
 
 import discord
@@ -30,8 +31,10 @@ def strip_mentions(content: str, bot_id: int, role_id: int | None = None) -> str
 
 
 def thread_title(question: str) -> str:
-    """A thread name from the question: its first line, cut to Discord's 100 characters."""
+    """A thread name from the question: its first line without control or format characters (a bidi
+    override would make the name read backwards), cut to Discord's 100 characters."""
     first = next((line.strip() for line in question.splitlines() if line.strip()), "")
+    first = " ".join("".join(c for c in first if unicodedata.category(c) not in ("Cc", "Cf")).split())
     first = first or "Question"
     return first if len(first) <= THREAD_NAME_LIMIT else first[: THREAD_NAME_LIMIT - 1].rstrip() + "…"
 

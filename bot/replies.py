@@ -16,6 +16,7 @@ import discord
 
 NO_MENTIONS = discord.AllowedMentions.none()
 PUBLIC_SORRY = "Sorry, I couldn't answer this one."
+STORE_DOWN = "The article store is unavailable right now; please try again in a minute."
 
 log = logging.getLogger(__name__)
 

@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from answer.retrieve import Retrieval
     from answer.service import AnswerService
     from ingest.pipeline import Pipeline
+    from vectorstore.embeddings import Embedder
     from vectorstore.store import Store
 
 log = logging.getLogger(__name__)
@@ -31,12 +32,23 @@ class Services:
         return Paths(self.settings.data_dir)
 
     @cached_property
-    def store(self) -> Store:
+    def embedder(self) -> Embedder:
         from vectorstore.embeddings import build_embedder
+
+        return build_embedder(self.settings.embedding)
+
+    @cached_property
+    def store(self) -> Store:
+        """Opened on first use. A failure is not cached: the next use (the bot's next request) tries
+        again, without the start-up wait, so a Chroma server that comes back is picked up."""
+        from vectorstore.errors import StoreUnavailableError
         from vectorstore.store import open_store
 
-        embedder = build_embedder(self.settings.embedding)
-        return open_store(self.settings.chroma, self.settings.data_dir, embedder, retries=self.store_retries)
+        try:
+            return open_store(self.settings.chroma, self.settings.data_dir, self.embedder, retries=self.store_retries)
+        except StoreUnavailableError:
+            self.store_retries = 0  # the start-up wait (CHROMA_CONNECT_RETRIES) is spent; fail fast from now on
+            raise
 
     @cached_property
     def pipeline(self) -> Pipeline:

@@ -32,9 +32,11 @@ _PAGE = 2000  # records per get() page when scanning
 
 
 def _chroma_errors() -> tuple[type[BaseException], ...]:
+    import httpx
     from chromadb.errors import ChromaError
 
-    return (ChromaError, OSError, ConnectionError, ValueError, RuntimeError)
+    # A stopped server surfaces as httpx's own errors (ConnectError, ReadTimeout...), which are no OSError.
+    return (ChromaError, OSError, ConnectionError, ValueError, RuntimeError, httpx.HTTPError)
 
 
 def open_client(chroma: ChromaSettings, data_dir: Any, *, retries: int | None = None) -> tuple[Any, str]:
@@ -221,7 +223,7 @@ class Store:
 
     def get_chunks(self, ids: Sequence[str]) -> list[ChunkRecord]:
         got = self._call(self._chunks.get, ids=list(ids), include=["documents", "metadatas"])
-        return [ChunkRecord.from_chroma(i, t, m) for i, t, m in zip(got["ids"], got["documents"], got["metadatas"])]
+        return [ChunkRecord.from_chroma(i, t, m) for i, t, m in zip(got["ids"], got["documents"], got["metadatas"], strict=True)]
 
     def chunks_of(self, doc_id: str) -> list[ChunkRecord]:
         """The current chunks of one document, in order."""
@@ -233,7 +235,7 @@ class Store:
             where={"$and": [{"doc_id": doc_id}, {"version": doc.version}]},
             include=["documents", "metadatas"],
         )
-        chunks = [ChunkRecord.from_chroma(i, t, m) for i, t, m in zip(got["ids"], got["documents"], got["metadatas"])]
+        chunks = [ChunkRecord.from_chroma(i, t, m) for i, t, m in zip(got["ids"], got["documents"], got["metadatas"], strict=True)]
         return sorted(chunks, key=lambda c: c.ordinal)
 
     def iter_all_chunks(self, page: int = _PAGE) -> Iterator[ChunkRecord]:
@@ -241,7 +243,7 @@ class Store:
         offset = 0
         while True:
             got = self._call(self._chunks.get, include=["documents", "metadatas"], limit=page, offset=offset)
-            for i, t, m in zip(got["ids"], got["documents"], got["metadatas"]):
+            for i, t, m in zip(got["ids"], got["documents"], got["metadatas"], strict=True):
                 yield ChunkRecord.from_chroma(i, t, m)
             if len(got["ids"]) < page:
                 return
@@ -271,7 +273,16 @@ class Store:
         try:
             return fn(*args, **kwargs)
         except _chroma_errors() as error:
+            if _disk_full(error):  # SQLite's "(code: 13) database or disk is full", or ENOSPC from a file write
+                where = f" ({self.location})" if self.location else ""
+                raise StoreWriteError(f"the disk of the store{where} is full; free some space and try again") from error
             raise StoreWriteError(f"the store refused the write: {error}") from error
+
+
+def _disk_full(error: BaseException) -> bool:
+    import errno
+
+    return getattr(error, "errno", None) == errno.ENOSPC or "disk is full" in str(error).lower()
 
 
 def open_store(chroma: ChromaSettings, data_dir: Any, embedder: Embedder, *, retries: int | None = None) -> Store:

@@ -11,12 +11,13 @@ from discord import app_commands
 from discord.ext import commands
 
 from answer.types import Answer, Turn
+from vectorstore.errors import StoreError
 
 from ..access import auto_channel, place_allowed
 from ..conversation import strip_mentions, thread_title, thread_turns
 from ..fairuse import Cooldown, GateClosed
 from ..render import queued_text, render_answer
-from ..replies import NO_MENTIONS, defer, finish, new_ref, show_progress, tell
+from ..replies import NO_MENTIONS, STORE_DOWN, defer, finish, new_ref, show_progress, tell
 from ..views import answer_view
 
 if TYPE_CHECKING:
@@ -64,6 +65,10 @@ class AskCog(commands.Cog):
             answer = await bot.answer(question, (), on_queued)
         except GateClosed:
             await tell(interaction, RESTARTING)
+            return
+        except StoreError as error:
+            log.warning("store unavailable for /ask: %s", error)
+            await tell(interaction, STORE_DOWN)
             return
         except TimeoutError:
             ref = new_ref()
@@ -176,6 +181,10 @@ class AskCog(commands.Cog):
         except GateClosed:
             await target.send(RESTARTING, allowed_mentions=NO_MENTIONS)
             return
+        except StoreError as error:
+            log.warning("store unavailable for a mention: %s", error)
+            await _say(placeholder, target, STORE_DOWN)
+            return
         except TimeoutError:
             ref = new_ref()
             log.warning("answer timed out ref=%s after %ss: %r", ref, bot.config.answer_timeout, question[:80])
@@ -194,3 +203,11 @@ class AskCog(commands.Cog):
                 await placeholder.edit(content=part, allowed_mentions=NO_MENTIONS, **extra)  # type: ignore[arg-type]
             else:
                 await target.send(part, allowed_mentions=NO_MENTIONS, **extra)  # type: ignore[arg-type]
+
+
+async def _say(placeholder: discord.Message | None, target: discord.abc.Messageable, text: str) -> None:
+    """`text` in place of the queue placeholder if there is one, else as a new message."""
+    if placeholder is not None:
+        await placeholder.edit(content=text, allowed_mentions=NO_MENTIONS)
+    else:
+        await target.send(text, allowed_mentions=NO_MENTIONS)

@@ -1,0 +1,1 @@
+"""Load tests: the real bot (SimCord) over the real AnswerService and a small real store."""
