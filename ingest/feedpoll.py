@@ -105,6 +105,14 @@ class FeedPoller:
         self._polling = asyncio.Lock()
 
     @property
+    def can_poll(self) -> bool:
+        return self._pipeline is not None
+
+    def attach(self, pipeline: Pipeline) -> None:
+        """Give a poller built before the store could be opened its pipeline."""
+        self._pipeline = pipeline
+
+    @property
     def pipeline(self) -> Pipeline:
         if self._pipeline is None:
             raise RuntimeError("this FeedPoller was built without a pipeline; it cannot poll")

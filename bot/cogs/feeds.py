@@ -23,6 +23,7 @@ from ingest.errors import IngestError
 from ingest.feedpoll import FeedPoller, FeedReport, NewArticle
 from ingest.feedstore import Feed, FeedStore, parse_iso
 from newsdesk.settings import Paths
+from vectorstore.errors import StoreError
 
 from ..render import EMBED_TOTAL_LIMIT, build_embed, link, plain
 from ..replies import NO_MENTIONS, defer, finish, tell
@@ -109,7 +110,8 @@ def can_post(channel: object, me: object) -> bool:
 class FeedsCog(commands.Cog):
     feeds = app_commands.Group(
         name="feeds", description="RSS and Atom feeds the bot keeps itself current from (admins).",
-        default_permissions=discord.Permissions(manage_guild=True), guild_only=True,
+        default_permissions=discord.Permissions(manage_guild=True),
+        allowed_contexts=app_commands.AppCommandContext(guild=True, dm_channel=False, private_channel=False),
     )
 
     def __init__(self, bot: NewsdeskBot):
@@ -122,9 +124,10 @@ class FeedsCog(commands.Cog):
     async def cog_load(self) -> None:
         paths = Paths(self.bot.settings.data_dir)
         store = await asyncio.to_thread(FeedStore, paths.feeds_db)
-        pipeline = await asyncio.to_thread(lambda: self.bot.services.pipeline)
+        # No pipeline yet: opening it opens the article store, which may be down (a Chroma server that
+        # is not up yet). The bot must start anyway; the first tick that can open it attaches it.
         # discord's clock: the real one in production, SimCord's virtual one in the tests
-        self.poller = FeedPoller(store, pipeline, self.settings, self.bot.settings.fetch, clock=discord.utils.utcnow)
+        self.poller = FeedPoller(store, None, self.settings, self.bot.settings.fetch, clock=discord.utils.utcnow)
         self.poll_loop.start()
 
     async def cog_unload(self) -> None:
@@ -142,6 +145,12 @@ class FeedsCog(commands.Cog):
         if self.poller is None or self.bot.shutting_down:
             return
         try:
+            if not self.poller.can_poll:
+                try:
+                    self.poller.attach(await asyncio.to_thread(lambda: self.bot.services.pipeline))
+                except StoreError as error:
+                    log.warning("feeds not polled: %s", error)
+                    return
             reports = await self.poller.poll()
             await self.announce(reports)
         except Exception:  # noqa: BLE001 - the loop must outlive any one poll
