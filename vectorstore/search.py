@@ -106,21 +106,24 @@ class HybridRetriever:
         k: int | None = None,
         extra: Sequence[tuple[str, float]] = (),
         max_per_doc: int | None = None,
+        dense: bool = True,
     ) -> list[Hit]:
         """Fused, diversified hits, best first. `extra` adds weighted text to the lexical query
-        (a follow-up's earlier question); `max_per_doc` overrides the setting (0: no limit)."""
+        (a follow-up's earlier question); `max_per_doc` overrides the setting (0: no limit);
+        `dense=False` skips the vector half (a filtered Chroma query is the costliest step)."""
         s = self.settings
         k = k or s.top_k
         self.lexical.follow()
         started = time.perf_counter()
-        dense = self._dense(text, sites, since_ts, until_ts) if s.dense_weight > 0 else []
+        use_dense = dense and s.dense_weight > 0
+        dense_hits = self._dense(text, sites, since_ts, until_ts) if use_dense else []
         lexical = (
             self.lexical.search([(text, 1.0), *extra], s.candidates, sites=sites, since_ts=since_ts, until_ts=until_ts)
             if s.lexical_weight > 0 else []
         )
         fused: dict[str, float] = {}
         meta: dict[str, tuple[str, int | None]] = {}  # chunk_id -> (doc_id, published_ts)
-        for rank, (chunk, _) in enumerate(dense):
+        for rank, (chunk, _) in enumerate(dense_hits):
             fused[chunk.chunk_id] = fused.get(chunk.chunk_id, 0.0) + s.dense_weight / (s.rrf_k + rank + 1)
             meta[chunk.chunk_id] = (chunk.doc_id, chunk.published_ts)
         for rank, hit in enumerate(lexical):
@@ -134,16 +137,16 @@ class HybridRetriever:
         limit = s.max_per_doc if max_per_doc is None else (max_per_doc or len(ranked))
         chosen = diversify_ids([(cid, meta[cid][0]) for cid in ranked], k + 5, limit)  # a few spare: see below
         # Only the chosen chunks' records are read (lexical hits carry ids), which keeps a search cheap.
-        records = {chunk.chunk_id: chunk for chunk, _ in dense}
+        records = {chunk.chunk_id: chunk for chunk, _ in dense_hits}
         missing = [cid for cid in chosen if cid not in records]
         if missing:
             records.update({c.chunk_id: c for c in self.store.get_chunks(missing)})
-        dense_score = {chunk.chunk_id: score for chunk, score in dense}
+        dense_score = {chunk.chunk_id: score for chunk, score in dense_hits}
         lexical_score = {h.chunk_id: h.score for h in lexical}
         # A chunk deleted since the lexical index last looked has no record any more: skipped.
         out = [Hit(records[cid], fused[cid], dense_score.get(cid), lexical_score.get(cid))
                for cid in chosen if cid in records][:k]
-        log.debug("search %r: %d dense, %d lexical, %d hits in %.0f ms", text[:60], len(dense), len(lexical),
+        log.debug("search %r: %d dense, %d lexical, %d hits in %.0f ms", text[:60], len(dense_hits), len(lexical),
                   len(out), 1000 * (time.perf_counter() - started))
         return out
 
