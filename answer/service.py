@@ -136,7 +136,9 @@ class AnswerService:
     # -- the two modes
     def _extractive(self, question: str, history: Sequence[Turn]) -> Answer:
         hits = self.retrieval.retrieve(question, history)
-        return self._compose(question, hits, self.answer_settings)
+        # The composer picks and weighs sentences by the question's terms: a follow-up ("and how fast?")
+        # needs the earlier question's terms there too, as retrieval already has them.
+        return self._compose(borrow_terms(question, history), hits, self.answer_settings)
 
     async def _answer_with_llm(self, llm: LLMAnswerer, question: str, turns: list[Turn]) -> Answer:
         spent = 0.0

@@ -103,3 +103,13 @@ async def test_follow_up_over_real_retrieval(server: LLMServer, retrieval: SpyRe
     assert "What did Nvidia announce at GTC?" in server.requests[0].text
     assert retrieval.calls == [(standalone, ())]
     assert answer.mode == "llm" and [c.url for c in answer.citations] == [URLS["openai"]]
+
+
+@pytest.mark.asyncio
+async def test_an_extractive_follow_up_is_answered_with_the_earlier_question_s_terms(retrieval: SpyRetrieval) -> None:
+    service = AnswerService(retrieval, AnswerSettings(_env_file=None))  # type: ignore[call-arg]
+    history = [Turn("When do Nvidia's Rubin GPUs start shipping?", "Shipments begin in the second half of 2026 [1].")]
+    answer = await service.answer("And how much faster is it than Blackwell?", history)
+    assert answer.mode == "extractive" and not answer.refused
+    assert "three times the inference performance of Blackwell" in answer.text
+    assert [c.url for c in answer.citations] == [URLS["nvidia"]]
