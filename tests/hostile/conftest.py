@@ -13,14 +13,12 @@ loopback server and fails the test on any other non-loopback connect.
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-from httpcore import AnyIOBackend
 
 from ingest.errors import IngestError
 from ingest.fetch import GuardedClient
@@ -30,6 +28,7 @@ from tests.bot.conftest import world  # noqa: F401 - the SimCord world fixture, 
 from tests.conftest import make_settings
 from tests.hostile.corpus import HTML, NO_ROBOTS, SEED
 from tests.support.httpserver import LoopbackServer
+from tests.support.netfakes import FakeDNS, RoutingOpener  # noqa: F401 - the SSRF tests import them from here
 
 # ---- the store and its snapshots ---------------------------------------------------------------------
 
@@ -107,36 +106,6 @@ async def refused(
 
 
 # ---- fake DNS and sockets ------------------------------------------------------------------------------
-
-
-class FakeDNS:
-    """Answers names from a dict; a list of lists is one answer per lookup, the last one repeating."""
-
-    def __init__(self, answers: dict[str, Any]):
-        self.answers = answers
-        self.lookups: list[str] = []
-
-    async def __call__(self, host: str, port: int) -> list[str]:
-        self.lookups.append(host)
-        answer = self.answers[host]
-        if isinstance(answer, list) and answer and isinstance(answer[0], list):
-            return answer.pop(0) if len(answer) > 1 else answer[0]
-        return answer if isinstance(answer, list) else [answer]
-
-
-class RoutingOpener:
-    """The socket connect: records (ip, port); `routes` send a test-net address to a loopback server."""
-
-    def __init__(self, routes: dict[str, LoopbackServer] | None = None):
-        self.routes = routes or {}
-        self.opened: list[tuple[str, int]] = []
-
-    async def __call__(self, ip: str, port: int, timeout: float | None = None, *args: Any) -> Any:
-        self.opened.append((ip, port))
-        if ip in self.routes:
-            return await AnyIOBackend().connect_tcp("127.0.0.1", self.routes[ip].port, timeout)
-        assert ipaddress.ip_address(ip).is_loopback, f"a test tried to connect to {ip}"
-        return await AnyIOBackend().connect_tcp(ip, port, timeout, *args)
 
 
 @pytest.fixture
