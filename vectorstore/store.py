@@ -10,25 +10,30 @@ manifest record. `replace_document` writes the new chunks (new ids, since ids ca
 flips the manifest record, then deletes the chunks of other versions. Readers only see chunks whose
 version the manifest names, so a reader never sees half a document, and a process killed at any point
 leaves the previous version (or nothing) visible; leftovers are swept on the next write.
+
+An embedded client never reloads a vector index it has queried, so vectors another process wrote stay
+invisible to `query` until `Store.reopen` (which the hybrid retriever calls when the manifest changes).
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator, Sequence
-from typing import Any
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, TypeVar
 
 from newsdesk.settings import ChromaSettings
 
 from .embeddings import Embedder
 from .errors import EmbeddingMismatchError, StoreUnavailableError, StoreWriteError
+from .gate import Gate
 from .records import ChunkRecord, DocumentRecord
 
 log = logging.getLogger(__name__)
 
 SCHEMA = 1
 _PAGE = 2000  # records per get() page when scanning
+T = TypeVar("T")
 
 
 def _chroma_errors() -> tuple[type[BaseException], ...]:
@@ -80,22 +85,23 @@ class Store:
     """Documents and chunks in Chroma, written atomically per document."""
 
     def __init__(self, client: Any, embedder: Embedder, *, collection: str = "newsdesk", location: str = ""):
-        self._client = client
         self.embedder = embedder
         self.location = location
         self.collection_name = collection
+        # Every Chroma call runs inside `_gate.call()` and resolves the client and collections there;
+        # `reopen` swaps them inside `_gate.exclusive()`. Swapping an immutable tuple and letting in-flight
+        # calls finish on the old objects would not do: the old System must be stopped (or every reopen leaks
+        # its SQLite connections and in-memory indexes), and a call still running on it would then fail.
+        self._gate = Gate()
+        # What a reopen needs, taken from the client so that any PersistentClient (open_store's or a test's)
+        # can be reopened; a server (HttpClient) or an in-memory client has no path and is never reopened.
+        settings = client.get_settings()
+        self._persist_path: str | None = settings.persist_directory if settings.is_persistent else None
+        self._client_settings = settings
+        self._tenant_database = (getattr(client, "tenant", None), getattr(client, "database", None))
+        self._client = client
         try:
-            self._chunks = client.get_or_create_collection(
-                name=collection,
-                embedding_function=None,
-                metadata={"embedding_model": embedder.name, "newsdesk_schema": SCHEMA},
-                configuration={"hnsw": {"space": "cosine"}},
-            )
-            self._docs = client.get_or_create_collection(
-                name=f"{collection}-documents",
-                embedding_function=None,
-                metadata={"newsdesk_schema": SCHEMA},
-            )
+            self._chunks, self._docs = self._collections(client)
         except _chroma_errors() as error:
             raise StoreUnavailableError(f"the store cannot be opened: {error}") from error
         built_with = (self._chunks.metadata or {}).get("embedding_model")
@@ -105,10 +111,74 @@ class Store:
                 f"but EMBEDDING_MODEL is {embedder.name!r}; set it back or use a new DATA_DIR / CHROMA_COLLECTION"
             )
 
+    def _collections(self, client: Any) -> tuple[Any, Any]:
+        chunks = client.get_or_create_collection(
+            name=self.collection_name,
+            embedding_function=None,
+            metadata={"embedding_model": self.embedder.name, "newsdesk_schema": SCHEMA},
+            configuration={"hnsw": {"space": "cosine"}},
+        )
+        docs = client.get_or_create_collection(
+            name=f"{self.collection_name}-documents",
+            embedding_function=None,
+            metadata={"newsdesk_schema": SCHEMA},
+        )
+        return chunks, docs
+
+    def reopen(self) -> bool:
+        """Open a fresh embedded client on the same directory and close the old one, so that vectors another
+        process (the CLI's ingest) wrote become visible to `query`. False when nothing was reopened: a server
+        store (nothing to do), or a fresh client could not be opened (a full disk): the old one goes on.
+
+        Why: an embedded client keeps each collection's HNSW index in memory once it has queried and never
+        reloads it; SQLite-backed reads (get, count, the manifest) do see the other process's writes."""
+        if self._persist_path is None:
+            return False
+        from chromadb.api.shared_system_client import SharedSystemClient as Shared
+
+        with self._gate.exclusive():
+            old = self._client
+            key = getattr(old, "_identifier", self._persist_path)
+            # chromadb hands every client of a path the one System it caches under the path: take ours out of
+            # the cache so PersistentClient starts a fresh one, and put it back if that fails. The old client
+            # keeps working meanwhile (it holds its System's API object, not the cache entry).
+            old_system = Shared._identifier_to_system.pop(key, None)
+            refs_before = Shared._identifier_to_refcount.get(key, 0)
+            try:
+                client, (chunks, docs) = self._fresh_client()
+            except Exception as error:  # noqa: BLE001 - whatever failed, the old client still answers
+                failed = Shared._identifier_to_system.pop(key, None)
+                if old_system is not None:
+                    Shared._identifier_to_system[key] = old_system
+                if failed is not None and failed is not old_system:
+                    _stop_quietly(failed)
+                log.warning("could not reopen the embedded store at %s, keeping the open one: %s",
+                            self._persist_path, error)
+                return False
+            per_client = Shared._identifier_to_refcount.get(key, 0) - refs_before
+            self._client, self._chunks, self._docs = client, chunks, docs
+            old.close()  # gives back the old client's references (the new client's keep the count above 0)
+            if old_system is not None and refs_before <= per_client:  # no other client in this process uses it
+                _stop_quietly(old_system)
+        log.debug("reopened the embedded store at %s", self._persist_path)
+        return True
+
+    def _fresh_client(self) -> tuple[Any, tuple[Any, Any]]:
+        import chromadb
+
+        tenant, database = self._tenant_database
+        extra = {k: v for k, v in (("tenant", tenant), ("database", database)) if v is not None}
+        client = chromadb.PersistentClient(path=self._persist_path, settings=self._client_settings, **extra)
+        try:
+            return client, self._collections(client)
+        except BaseException:
+            client.close()
+            raise
+
     # ---- manifest -----------------------------------------------------------------------------
 
     def get_document(self, doc_id: str) -> DocumentRecord | None:
-        got = self._call(self._docs.get, ids=[doc_id], include=["metadatas"])
+        got = self._call(lambda: self._docs.get(ids=[doc_id], include=["metadatas"]))
         if not got["ids"]:
             return None
         return DocumentRecord.from_metadata(got["metadatas"][0])
@@ -118,7 +188,7 @@ class Store:
         ids = sorted({d for d in doc_ids if d})
         if not ids:
             return {}
-        got = self._call(self._docs.get, ids=ids, include=["metadatas"])
+        got = self._call(lambda: self._docs.get(ids=ids, include=["metadatas"]))
         return {m["doc_id"]: DocumentRecord.from_metadata(m) for m in got["metadatas"]}
 
     def documents(self) -> dict[str, DocumentRecord]:
@@ -126,7 +196,7 @@ class Store:
         out: dict[str, DocumentRecord] = {}
         offset = 0
         while True:
-            got = self._call(self._docs.get, include=["metadatas"], limit=_PAGE, offset=offset)
+            got = self._call(lambda offset=offset: self._docs.get(include=["metadatas"], limit=_PAGE, offset=offset))
             for meta in got["metadatas"]:
                 record = DocumentRecord.from_metadata(meta)
                 out[record.doc_id] = record
@@ -141,7 +211,7 @@ class Store:
         )
 
     def document_count(self) -> int:
-        return self._call(self._docs.count)
+        return self._call(lambda: self._docs.count())
 
     def chunk_count(self) -> int:
         """Chunks of current versions (leftovers of a crash are not counted)."""
@@ -161,23 +231,23 @@ class Store:
         batch = max(1, min(self._max_batch(), 1000))
         for start in range(0, len(chunks), batch):
             part = chunks[start : start + batch]
-            self._write(
-                self._chunks.upsert,
+            vectors = [list(e) for e in embeddings[start : start + batch]]
+            self._write(lambda part=part, vectors=vectors: self._chunks.upsert(
                 ids=[c.chunk_id for c in part],
-                embeddings=[list(e) for e in embeddings[start : start + batch]],
+                embeddings=vectors,
                 documents=[c.text for c in part],
                 metadatas=[c.to_metadata() for c in part],
-            )
+            ))
         # The commit point: one record, one atomic upsert.
-        self._write(self._docs.upsert, ids=[doc.doc_id], embeddings=[[0.0]], documents=[doc.title],
-                    metadatas=[doc.to_metadata()])
+        self._write(lambda: self._docs.upsert(ids=[doc.doc_id], embeddings=[[0.0]], documents=[doc.title],
+                                              metadatas=[doc.to_metadata()]))
         self._sweep_document(doc.doc_id, keep=doc.version)
         return "new" if previous is None else "updated"
 
     def forget(self, doc_id: str) -> bool:
         """Remove a document and all its chunks. False when it was not there."""
         existed = self.get_document(doc_id) is not None
-        self._write(self._docs.delete, ids=[doc_id])  # the commit point: invisible from here on
+        self._write(lambda: self._docs.delete(ids=[doc_id]))  # the commit point: invisible from here on
         self._sweep_document(doc_id, keep=None)
         return existed
 
@@ -186,14 +256,14 @@ class Store:
         if keep is not None:
             where = {"$and": [{"doc_id": doc_id}, {"version": {"$ne": keep}}]}
         try:
-            self._chunks.delete(where=where)
-        except _chroma_errors() as error:  # leftovers are invisible; the next write sweeps them
+            self._call(lambda: self._chunks.delete(where=where))
+        except StoreUnavailableError as error:  # leftovers are invisible; the next write sweeps them
             log.warning("could not sweep old chunks of %s: %s", doc_id, error)
 
     def delete_chunks(self, chunk_ids: Sequence[str]) -> None:
         """Remove stray chunks (of no current version) found by a full scan."""
         for start in range(0, len(chunk_ids), 1000):
-            self._write(self._chunks.delete, ids=list(chunk_ids[start : start + 1000]))
+            self._write(lambda start=start: self._chunks.delete(ids=list(chunk_ids[start : start + 1000])))
 
     # ---- reads --------------------------------------------------------------------------------
 
@@ -201,16 +271,15 @@ class Store:
         self, embedding: Sequence[float], n: int, where: dict[str, Any] | None = None
     ) -> list[tuple[ChunkRecord, float]]:
         """Nearest chunks by cosine similarity (1 - distance), current versions only."""
-        total = self._call(self._chunks.count)
+        total = self._call(lambda: self._chunks.count())
         if total == 0:
             return []
-        got = self._call(
-            self._chunks.query,
+        got = self._call(lambda: self._chunks.query(
             query_embeddings=[list(embedding)],
             n_results=min(n, total),
             where=where,
             include=["documents", "metadatas", "distances"],
-        )
+        ))
         current = self.get_documents({m.get("doc_id") for m in got["metadatas"][0]})
         out = []
         for cid, text, meta, dist in zip(
@@ -222,7 +291,7 @@ class Store:
         return out
 
     def get_chunks(self, ids: Sequence[str]) -> list[ChunkRecord]:
-        got = self._call(self._chunks.get, ids=list(ids), include=["documents", "metadatas"])
+        got = self._call(lambda: self._chunks.get(ids=list(ids), include=["documents", "metadatas"]))
         return [ChunkRecord.from_chroma(i, t, m) for i, t, m in zip(got["ids"], got["documents"], got["metadatas"], strict=True)]
 
     def chunks_of(self, doc_id: str) -> list[ChunkRecord]:
@@ -230,11 +299,10 @@ class Store:
         doc = self.get_document(doc_id)
         if doc is None:
             return []
-        got = self._call(
-            self._chunks.get,
+        got = self._call(lambda: self._chunks.get(
             where={"$and": [{"doc_id": doc_id}, {"version": doc.version}]},
             include=["documents", "metadatas"],
-        )
+        ))
         chunks = [ChunkRecord.from_chroma(i, t, m) for i, t, m in zip(got["ids"], got["documents"], got["metadatas"], strict=True)]
         return sorted(chunks, key=lambda c: c.ordinal)
 
@@ -242,7 +310,8 @@ class Store:
         """Every stored chunk, current or not (callers filter by the manifest)."""
         offset = 0
         while True:
-            got = self._call(self._chunks.get, include=["documents", "metadatas"], limit=page, offset=offset)
+            got = self._call(lambda offset=offset: self._chunks.get(include=["documents", "metadatas"], limit=page,
+                                                                    offset=offset))
             for i, t, m in zip(got["ids"], got["documents"], got["metadatas"], strict=True):
                 yield ChunkRecord.from_chroma(i, t, m)
             if len(got["ids"]) < page:
@@ -250,33 +319,43 @@ class Store:
             offset += page
 
     def raw_chunk_count(self) -> int:
-        return self._call(self._chunks.count)
+        return self._call(lambda: self._chunks.count())
 
     def heartbeat(self) -> None:
-        self._call(self._client.heartbeat)
+        self._call(lambda: self._client.heartbeat())
 
     # ---- plumbing -----------------------------------------------------------------------------
 
     def _max_batch(self) -> int:
         try:
-            return int(self._client.get_max_batch_size())
+            return int(self._call(lambda: self._client.get_max_batch_size()))
         except Exception:  # noqa: BLE001 - older servers lack the call
             return 1000
 
-    def _call(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
+    def _call(self, fn: Callable[[], T]) -> T:
+        """Run one Chroma call inside the gate; `fn` reads the client and collections only once inside."""
         try:
-            return fn(*args, **kwargs)
+            with self._gate.call():
+                return fn()
         except _chroma_errors() as error:
             raise StoreUnavailableError(f"the store did not answer: {error}") from error
 
-    def _write(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
+    def _write(self, fn: Callable[[], T]) -> T:
         try:
-            return fn(*args, **kwargs)
+            with self._gate.call():
+                return fn()
         except _chroma_errors() as error:
             if _disk_full(error):  # SQLite's "(code: 13) database or disk is full", or ENOSPC from a file write
                 where = f" ({self.location})" if self.location else ""
                 raise StoreWriteError(f"the disk of the store{where} is full; free some space and try again") from error
             raise StoreWriteError(f"the store refused the write: {error}") from error
+
+
+def _stop_quietly(system: Any) -> None:
+    try:
+        system.stop()
+    except Exception:  # noqa: BLE001 - a System that failed to start may fail to stop too
+        log.debug("stopping a Chroma System failed", exc_info=True)
 
 
 def _disk_full(error: BaseException) -> bool:
