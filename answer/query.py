@@ -61,6 +61,7 @@ _OUTLET_NAMED = re.compile(
 )
 _NOT_OUTLETS = {name.lower() for name in [*calendar.month_name[1:], *calendar.day_name]} | {
     "same", "latest", "recent", "previous", "subsequent", "earlier", "later", "first", "second", "other", "both"}
+_LIST_GAP = re.compile(r"\s*(?:(?:and|or|as well as|both|the)\s+)*")
 _NUMBERS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "ten": 10}
 
 
@@ -120,8 +121,8 @@ def find_sites(question: str, sites: Sequence[str]) -> list[tuple[int, int, str]
     found: list[tuple[int, int, str]] = []
     taken: list[tuple[int, int]] = []
     for alias in sorted(by_alias, key=len, reverse=True):
-        for m in re.finditer(rf" {re.escape(alias)} ", text):
-            span = (m.start(), m.end())
+        for m in re.finditer(rf"(?<= ){re.escape(alias)}(?= )", text):
+            span = (m.start(), m.end())  # without the spaces around: "fortune the verge" holds both
             if _common_words(alias) and not _capitalised(question, alias):
                 continue  # "the age of AI" is not The Age
             if any(a < span[1] and span[0] < b for a, b in taken):
@@ -153,13 +154,21 @@ def mentions(question: str, sites: Sequence[str], now: datetime) -> list[Mention
     found = find_sites(question, sites)
     spans = sorted({(start, end) for start, end, _ in found})
     named = sorted({site for _, _, site in found})
+    # "reported by Fortune, The Verge and TechCrunch": a list of outlets shares the words around it.
+    groups: list[list[tuple[int, int]]] = []
+    for span in spans:
+        if groups and _LIST_GAP.fullmatch(text[groups[-1][-1][1]:span[0]]):
+            groups[-1].append(span)
+        else:
+            groups.append([span])
     out: list[Mention] = []
-    for i, (start, end) in enumerate(spans):
-        before = spans[i - 1][1] if i else 0
-        after = spans[i + 1][0] if i + 1 < len(spans) else len(text)
-        clause = " ".join((text[before:start] + " " + text[end:after]).split())
+    for g, group in enumerate(groups):
+        before = groups[g - 1][-1][1] if g else 0
+        after = groups[g + 1][0][0] if g + 1 < len(groups) else len(text)
+        clause = " ".join((text[before:group[0][0]] + " " + text[group[-1][1]:after]).split())
         since, until = parse_dates(without_sites(clause, named), now)
-        out.append(Mention(tuple(s for a, e, s in found if (a, e) == (start, end)), clause, since, until))
+        for start, end in group:
+            out.append(Mention(tuple(s for a, e, s in found if (a, e) == (start, end)), clause, since, until))
     return out
 
 
@@ -289,6 +298,11 @@ def _parse_dates(question: str, now: datetime) -> tuple[int | None, int | None, 
         until = None if None in ends or not ends else max(ends)
     return (int(since.timestamp()) if since else None, int(until.timestamp()) - 1 if until else None,
             years_only and (since is not None or until is not None))
+
+
+def strip_dates(text: str) -> str:
+    """The text without its dates ("published on October 6, 2023"), which say when, not what."""
+    return _DATE.sub(" ", text)
 
 
 def without_sites(question: str, sites: Sequence[str]) -> str:

@@ -13,11 +13,10 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Annotated, Any, ClassVar
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
-from typing_extensions import Annotated
 
 DEFAULT_EMBEDDING_MODEL = "all-MiniLM-L6-v2"
 
@@ -212,6 +211,8 @@ class RetrievalSettings(_Section):
     candidates: int = Field(default=100, ge=10)  # per retriever, before fusion
     top_k: int = Field(default=10, ge=1, le=50)  # chunks in the final context
     max_per_doc: int = Field(default=4, ge=1)
+    max_claims: int = Field(default=6, ge=0, le=12)  # separate lexical searches for a multi-part question (0: off)
+    sentence_weight: float = Field(default=1.0, ge=0)  # best-sentence match vs list agreement, in the final order
     refresh_seconds: float = Field(default=2.0, ge=0)  # how often the lexical index checks Chroma
 
 

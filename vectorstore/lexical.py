@@ -28,7 +28,7 @@ import bm25s
 import numpy as np
 import Stemmer
 
-from .lexical_parts import Part, PartRows, build_base, build_delta, load_base, save_base
+from .lexical_parts import Part, PartRows, build_base, build_delta, idf, load_base, save_base
 from .records import ChunkRecord
 from .store import Store
 
@@ -131,6 +131,19 @@ class LexicalIndex:
             hits.extend(part.top(scores, mask, n))
         hits.sort(key=lambda h: h[2], reverse=True)
         return [LexicalHit(*h) for h in hits[:n]]
+
+    def term_idfs(self, texts: Sequence[str]) -> list[dict[int, float]]:
+        """Per text, each distinct indexed term (token id) -> its BM25 idf over the current chunks; how
+        telling a word is, for matching single sentences ("Altman" counts, "said" hardly)."""
+        self.follow()
+        snap = self._snapshot
+        n = snap.base.stats.docs + snap.delta.stats.docs
+        if not texts or not n:
+            return [{} for _ in texts]
+        with self._token_lock:
+            rows = self._tokenizer.tokenize(list(texts), update_vocab=False, show_progress=False, allow_empty=False)
+        return [{tid: idf(snap.base.stats.df_of(tid) + snap.delta.stats.df_of(tid), n) for tid in set(row)}
+                for row in rows]
 
     def sites(self) -> list[str]:
         """Sites of the documents currently indexed."""

@@ -94,7 +94,7 @@ def _stats(tokens: list[np.ndarray], vocab_size: int) -> Stats:
     return Stats(len(tokens), avg, df)
 
 
-def _idf(df: int, n: int) -> float:
+def idf(df: int, n: int) -> float:
     return math.log(1 + (n - df + 0.5) / (df + 0.5))
 
 
@@ -151,7 +151,7 @@ class Part:
             for tid, weight in weights.items():
                 if tid in self.postings:
                     rows, tf_part = self.postings[tid]
-                    out[rows] += weight * _idf(base.df_of(tid) + delta.df_of(tid), n) * tf_part
+                    out[rows] += weight * idf(base.df_of(tid) + delta.df_of(tid), n) * tf_part
         return out
 
     def top(self, scores: np.ndarray, mask: np.ndarray, n: int) -> list[tuple[str, str, float, int | None]]:

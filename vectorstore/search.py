@@ -95,6 +95,10 @@ class HybridRetriever:
     def sites(self) -> list[str]:
         return self.lexical.sites()
 
+    def term_idfs(self, texts: Sequence[str]) -> list[dict[int, float]]:
+        """Per text, its distinct indexed words -> idf (see LexicalIndex.term_idfs)."""
+        return self.lexical.term_idfs(texts)
+
     def search(
         self,
         text: str,

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from answer.query import match_sites, parse_dates, understand
+from answer.query import match_sites, mentions, parse_dates, understand
 
 NOW = datetime(2026, 11, 29, 15, 30, tzinfo=UTC)
 SITES = ["TechCrunch", "The Verge", "The Age", "The Guardian", "Cnbc | World Business News Leader",
@@ -29,6 +29,8 @@ def day(text: str) -> int:
     ("Is this the age of AI agents?", []),  # common words are an outlet only when written as its name
     ("What did Bloomberg report?", []),
     ("the vergence of techcrunchy things", []),
+    ("Who, as reported by The Age, The Verge, and TechCrunch, ran OpenAI?", ["The Age", "The Verge", "TechCrunch"]),
+    ("What did The Guardian The Verge say?", ["The Guardian", "The Verge"]),  # names side by side both count
 ])
 def test_outlets_are_matched_against_known_sites(question: str, expected: list[str]) -> None:
     assert match_sites(question, SITES) == expected
@@ -77,3 +79,20 @@ def test_an_event_anchors_before_and_after() -> None:
     assert plan.anchor == ("before", "the layoffs") and not plan.dated
     plan = understand("What happened after OpenAI's device was announced?", NOW)
     assert plan.anchor == ("after", "OpenAI's device")
+
+
+def test_a_list_of_outlets_shares_what_the_question_says_around_it() -> None:
+    question = ("Who was ousted as CEO and then came back within a week, as reported by TechCrunch, The Verge "
+                "and The Guardian?")
+    said = mentions(question, SITES, NOW)
+    assert [m.sites for m in said] == [("TechCrunch",), ("The Verge",), ("The Guardian",)]
+    assert all("ousted as ceo and then came back within a week" in m.clause for m in said)
+
+
+def test_separate_mentions_keep_their_own_clauses_and_dates() -> None:
+    question = ("Did the TechCrunch report on chip exports published on October 6, 2026 and the report in "
+                "The Guardian on data centres published on October 9, 2026 agree?")
+    first, second = mentions(question, SITES, NOW)
+    assert "chip exports" in first.clause and "data centres" not in first.clause
+    assert "data centres" in second.clause
+    assert (first.since_ts, second.until_ts) == (day("2026-10-06"), day("2026-10-10") - 1)

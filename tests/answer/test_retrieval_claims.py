@@ -1,0 +1,92 @@
+"""Multi-part questions: one search per claim gets every source into a short context, and the chunk
+whose single sentence answers the question comes first. Real Chroma, the real MiniLM embedder."""
+
+from __future__ import annotations
+
+import pytest
+
+from answer.retrieve import Retrieval
+from tests.answer.conftest import NOW, Article, put_article, retrieval_settings
+from vectorstore.search import HybridRetriever
+from vectorstore.store import Store, open_store
+
+PROFILE = ("Quillon's chief executive talked about national robot safety rules, the Senate, and Quillon's new "
+           "office in the Napa valley. The chief executive of Quillon said robot safety was a national matter. ")
+ARTICLES = [
+    # Three facts about one person, each in its own article of one outlet...
+    Article("https://dailyai.example/chess", "Quillon's boss", "Daily AI", "2026-05-01",
+            ["Before she ran a company, Dana Reyes was a national chess champion at nineteen."]),
+    Article("https://dailyai.example/vineyard", "A vineyard deal", "Daily AI", "2026-05-08",
+            ["Dana Reyes bought a vineyard in the Napa valley last spring, filings show."]),
+    Article("https://dailyai.example/senate", "Hearing on robots", "Daily AI", "2026-05-15",
+            ["Dana Reyes testified before the Senate on robot safety standards for warehouses."]),
+    # ... among profiles that repeat the question's general words and crowd a whole-question search.
+    *(Article(f"https://dailyai.example/profile-{i}", f"Quillon chief executive profile {i}", "Daily AI",
+              f"2026-04-{10 + i:02d}", [PROFILE * 2]) for i in range(6)),
+    # A short chunk with the question's words scattered over sentences, which BM25 ranks first, and a long
+    # one with the sentence that answers.
+    Article("https://wire.example/scattered", "Quillon robots", "Wire", "2026-06-01",
+            ["Quillon robots. A fund. A round. Money, millions. Robots build. Quillon led."]),
+    Article("https://wire.example/funding", "Quillon raises money", "Wire", "2026-06-02",
+            ["The weather in the city was mild all week, and the trains ran on time. Local cafes reported "
+             "busy mornings, while the council debated new bicycle lanes and parking rules downtown. "
+             "Quillon raised $300 million in a round led by Northgate Capital to build warehouse robots."]),
+]
+QUESTION = ("Which chief executive of Quillon was a national chess champion, bought a vineyard in the Napa "
+            "valley, and testified before the Senate on robot safety?")
+
+
+@pytest.fixture(scope="module")
+def claim_store(tmp_path_factory: pytest.TempPathFactory, embedder) -> Store:
+    from tests.conftest import make_settings
+
+    settings = make_settings(tmp_path_factory.mktemp("claims"))
+    store = open_store(settings.chroma, settings.data_dir, embedder, retries=0)
+    for article in ARTICLES:
+        put_article(store, article)
+    return store
+
+
+def make_retrieval(store: Store, where, **overrides: object) -> Retrieval:
+    settings = retrieval_settings(**overrides)
+    return Retrieval(HybridRetriever(store, settings, where), settings, clock=lambda: NOW)
+
+
+def test_each_claim_of_a_question_brings_its_own_source(claim_store: Store, tmp_path) -> None:
+    wanted = {"https://dailyai.example/chess", "https://dailyai.example/vineyard", "https://dailyai.example/senate"}
+    retrieval = make_retrieval(claim_store, tmp_path / "a", top_k=3)
+    assert retrieval.claims(retrieval.plan(QUESTION)) == [
+        "chief executive of Quillon was a national chess champion", "bought a vineyard in the Napa valley",
+        "testified before the Senate on robot safety"]
+    assert wanted <= {h.chunk.url for h in retrieval.retrieve(QUESTION)}
+    # The same question as one search: the profiles push at least one of the three out of the context.
+    whole = make_retrieval(claim_store, tmp_path / "b", top_k=3, max_claims=0)
+    assert not wanted <= {h.chunk.url for h in whole.retrieve(QUESTION)}
+
+
+def test_a_single_claim_question_gets_no_claim_searches(claim_store: Store, tmp_path) -> None:
+    retrieval = make_retrieval(claim_store, tmp_path)
+    assert retrieval.claims(retrieval.plan("Who led Quillon's funding round?")) == []
+    assert retrieval.claims(retrieval.plan("What did the Daily AI article say, and what did it report?")) == []
+
+
+def test_the_chunk_whose_sentence_answers_comes_first(claim_store: Store, tmp_path) -> None:
+    question = "Which fund led Quillon's $300 million round, and what robots will the money build?"
+    retrieval = make_retrieval(claim_store, tmp_path / "a")
+    hits = retrieval.retrieve(question)
+    assert "Northgate Capital" in hits[0].chunk.text
+    match = retrieval.sentence_match(question, hits)
+    scattered = next(h for h in hits if h.chunk.url == "https://wire.example/scattered")
+    assert match[hits[0].chunk.chunk_id] > match[scattered.chunk.chunk_id]
+    # Ordered by the lists alone, the scattered words win.
+    unweighted = make_retrieval(claim_store, tmp_path / "b", sentence_weight=0).retrieve(question)
+    assert unweighted[0].chunk.url == "https://wire.example/scattered"
+
+
+def test_term_idfs_weigh_rare_words_above_common_ones(claim_store: Store, tmp_path) -> None:
+    retriever = make_retrieval(claim_store, tmp_path).retriever
+    (weights,) = retriever.term_idfs(["Quillon vineyard zyzzyva"])
+    assert len(weights) == 2  # a word no article has is not a term
+    (quillon,), (vineyard,) = (retriever.term_idfs([w])[0].values() for w in ("Quillon", "vineyard"))
+    assert vineyard > quillon > 0
+    assert retriever.term_idfs([]) == [] and retriever.term_idfs(["the of"]) == [{}]
