@@ -212,7 +212,7 @@ class RetrievalSettings(_Section):
     top_k: int = Field(default=10, ge=1, le=50)  # chunks in the final context
     max_per_doc: int = Field(default=4, ge=1)
     max_claims: int = Field(default=6, ge=0, le=12)  # separate lexical searches for a multi-part question (0: off)
-    sentence_weight: float = Field(default=1.0, ge=0)  # best-sentence match vs list agreement, in the final order
+    sentence_weight: float = Field(default=2.0, ge=0)  # best-sentence match vs list agreement, in the final order
     refresh_seconds: float = Field(default=2.0, ge=0)  # how often the lexical index checks Chroma
 
 
