@@ -87,7 +87,8 @@ class LexicalIndex:
         self._checked_at: float | None = None
         self.loaded_from_disk = False
         self.background = background  # refresh in a thread, so no query waits for the manifest scan
-        self.on_change: Callable[[], None] | None = None  # called (in the refreshing thread) after a change
+        # Called (in the refreshing thread) after a change, with {doc_id: its new version, or None if gone}.
+        self.on_change: Callable[[dict[str, str | None]], None] | None = None
         self._refresher: threading.Thread | None = None
         self.header_repeat = HEADER_REPEAT
 
@@ -189,10 +190,12 @@ class LexicalIndex:
             if self._checked_at is None and self.index_dir is not None:
                 self._load()
             manifest = {doc_id: d.version for doc_id, d in self.store.documents().items()}
+            before = self._snapshot.versions
             changed = self._apply(manifest)
             self._checked_at = self._clock()
         if changed and self.on_change is not None:
-            self.on_change()
+            after = self._snapshot.versions
+            self.on_change({d: after.get(d) for d in set(before) | set(after) if before.get(d) != after.get(d)})
         return changed
 
     def _apply(self, manifest: dict[str, str]) -> bool:

@@ -84,13 +84,12 @@ class HybridRetriever:
         `search` does this by itself at most every refresh_seconds, in the background."""
         self.lexical.refresh(force=force)
 
-    def _changed(self) -> None:
-        if self._embedded:
-            # An embedded client does not see vectors another process (the CLI) wrote until reopened.
-            reopen = getattr(self.store, "reopen", None)
-            if reopen is not None:
-                with self._reopen_lock:
-                    reopen()
+    def _changed(self, changes: dict[str, str | None]) -> None:
+        # An embedded client does not see vectors another process (the CLI) wrote until reopened; what this
+        # process wrote itself it sees, so the bot's own ingests cost no reopen (and no index reload).
+        if self._embedded and not self.store.wrote(changes):
+            with self._reopen_lock:
+                self.store.reopen()
 
     def sites(self) -> list[str]:
         return self.lexical.sites()

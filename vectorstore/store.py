@@ -18,7 +18,9 @@ invisible to `query` until `Store.reopen` (which the hybrid retriever calls when
 from __future__ import annotations
 
 import logging
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
 
@@ -33,6 +35,7 @@ log = logging.getLogger(__name__)
 
 SCHEMA = 1
 _PAGE = 2000  # records per get() page when scanning
+_WRITTEN_KEPT = 10_000  # documents whose last write by this Store is remembered (see Store.wrote)
 T = TypeVar("T")
 
 
@@ -93,6 +96,8 @@ class Store:
         # calls finish on the old objects would not do: the old System must be stopped (or every reopen leaks
         # its SQLite connections and in-memory indexes), and a call still running on it would then fail.
         self._gate = Gate()
+        self._written: OrderedDict[str, str | None] = OrderedDict()  # doc_id -> version this Store last wrote
+        self._written_lock = threading.Lock()
         # What a reopen needs, taken from the client so that any PersistentClient (open_store's or a test's)
         # can be reopened; a server (HttpClient) or an in-memory client has no path and is never reopened.
         settings = client.get_settings()
@@ -241,13 +246,28 @@ class Store:
         # The commit point: one record, one atomic upsert.
         self._write(lambda: self._docs.upsert(ids=[doc.doc_id], embeddings=[[0.0]], documents=[doc.title],
                                               metadatas=[doc.to_metadata()]))
+        self._note_write(doc.doc_id, doc.version)
         self._sweep_document(doc.doc_id, keep=doc.version)
         return "new" if previous is None else "updated"
+
+    def _note_write(self, doc_id: str, version: str | None) -> None:
+        with self._written_lock:
+            self._written[doc_id] = version
+            self._written.move_to_end(doc_id)
+            while len(self._written) > _WRITTEN_KEPT:
+                self._written.popitem(last=False)
+
+    def wrote(self, changes: dict[str, str | None]) -> bool:
+        """Whether this Store made every one of these manifest changes ({doc_id: version, None: gone}) itself,
+        so that its own client already sees their vectors."""
+        with self._written_lock:
+            return all(d in self._written and self._written[d] == v for d, v in changes.items())
 
     def forget(self, doc_id: str) -> bool:
         """Remove a document and all its chunks. False when it was not there."""
         existed = self.get_document(doc_id) is not None
         self._write(lambda: self._docs.delete(ids=[doc_id]))  # the commit point: invisible from here on
+        self._note_write(doc_id, None)
         self._sweep_document(doc_id, keep=None)
         return existed
 

@@ -104,6 +104,28 @@ def test_the_retriever_finds_another_process_article_by_its_vector_after_a_refre
     assert hits["Quantum chip"].lexical is not None
 
 
+def test_only_another_process_writes_cost_a_reopen(tmp_path: Path) -> None:
+    store = open_test_store(tmp_path)
+    reopens: list[bool] = []
+    real_reopen = store.reopen
+    store.reopen = lambda: reopens.append(real_reopen()) or True  # type: ignore[method-assign]
+    retriever = HybridRetriever(store, RetrievalSettings(_env_file=None))
+    retriever.refresh(force=True)
+    opened = len(reopens)  # the first load may reopen: the directory may hold anyone's writes
+
+    gpu = put(store, "https://here.example/g", "GPU sales", "GPU makers sold more GPU servers.")
+    retriever.refresh(force=True)
+    assert [h.chunk.doc_id for h in retriever.search("gpu servers")] == [gpu]
+    store.forget(gpu)
+    retriever.refresh(force=True)
+    assert len(reopens) == opened  # this process's own ingest and forget: its client already sees them
+
+    put_in_another_process(tmp_path, *QUANTUM)
+    retriever.refresh(force=True)
+    assert len(reopens) == opened + 1 and reopens[-1] is True
+    assert retriever.search("quantum chip")[0].dense > 0.9
+
+
 def test_reopen_while_other_threads_query_and_write(tmp_path: Path) -> None:
     store = open_test_store(tmp_path)
     first = put(store, "https://here.example/g", "GPU sales", "GPU makers sold more GPU servers.")
