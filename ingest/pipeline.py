@@ -18,7 +18,7 @@ import re
 import threading
 from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from newsdesk.settings import ChunkSettings, FetchSettings
@@ -67,7 +67,7 @@ def _iso(published: datetime | None) -> tuple[str, int | None]:
     if published is None:
         return "", None
     if published.tzinfo is None:
-        published = published.replace(tzinfo=timezone.utc)
+        published = published.replace(tzinfo=UTC)
     return published.isoformat(), int(published.timestamp())
 
 
@@ -97,7 +97,7 @@ class Pipeline:
         doc_id = doc_id_for(url)
         version = self.version_of(article, url)
         published, published_ts = _iso(article.published)
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         header = fit_header(make_header(article.title, article.site, article.published), self.embedder)
         budget = body_budget(header, self.embedder, self.chunking.tokens)
         overlap = min(self.chunking.overlap, budget // 2)

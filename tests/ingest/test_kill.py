@@ -72,7 +72,7 @@ def test_killed_ingests_leave_the_previous_version_or_nothing(tmp_path: Path) ->
     rng = random.Random(1234)
     outcomes = []
     source = v2
-    for attempt in range(KILLS):
+    for _ in range(KILLS):
         process = subprocess.Popen([sys.executable, "-m", "newsdesk", "ingest", "--json", str(source)], env=env,
                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         time.sleep(rng.uniform(0.5, 9.0))

@@ -99,7 +99,7 @@ async def test_reingest_is_a_noop_changed_content_replaces_and_forget_removes(pi
     assert not {c.chunk_id for c in before} & {c.chunk_id for c in after}
     assert pipeline.store.raw_chunk_count() == len(after)  # no old chunk left behind
 
-    forgotten = pipeline.forget("HTTP://127.0.0.1:%d/2025/03/halcyon#top" % site.port)
+    forgotten = pipeline.forget(f"HTTP://127.0.0.1:{site.port}/2025/03/halcyon#top")
     assert forgotten is not None and forgotten.doc_id == first.doc_id
     assert pipeline.store.chunks_of(first.doc_id) == [] and pipeline.store.raw_chunk_count() == 0
     assert pipeline.forget(url) is None
