@@ -101,6 +101,7 @@ class NewsdeskBot(commands.Bot):
         self.handle_signals = False  # run_bot turns this on; tests leave the test runner's signals alone
         self._shutdown_task: asyncio.Task[None] | None = None
         self._services_open = False  # the store and the services on it opened (see _open_blocking)
+        self._pruned_at: float | None = None  # monotonic time of the last prune of old answers
 
     # ---- start ----------------------------------------------------------------------------------
 
@@ -176,13 +177,26 @@ class NewsdeskBot(commands.Bot):
         if self.answer_log is None:
             return None
         try:
-            return await asyncio.to_thread(
+            answer_id = await asyncio.to_thread(
                 self.answer_log.record_answer, answer, question=question, user_id=user_id, guild_id=guild_id,
                 channel_id=channel_id,
             )
+            await self._prune_answers()
+            return answer_id
         except sqlite3.Error as error:  # a full disk must not cost the user the answer: send it without buttons
             log.warning("could not store the answer in %s: %s", self.answer_log.path, error)
             return None
+
+    async def _prune_answers(self) -> None:
+        """At most once a day (and once at the first answer): forget unvoted answers past their retention."""
+        days = self.config.answer_retention_days
+        now = asyncio.get_running_loop().time()
+        if not days or self.answer_log is None or (self._pruned_at is not None and now - self._pruned_at < 86400):
+            return
+        self._pruned_at = now
+        gone = await asyncio.to_thread(self.answer_log.prune, days)
+        if gone:
+            log.info("pruned %d answers older than %g days (nobody voted on them)", gone, days)
 
     # ---- stop -----------------------------------------------------------------------------------
 

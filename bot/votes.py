@@ -5,6 +5,10 @@ custom_id carries only the answer's row id. A vote row carries the question, the
 source URLs, so the votes table alone is a ready feedback export. One vote per user and answer (the
 primary key); clicking the other thumb changes the vote, clicking the same one again changes nothing.
 
+Answers nobody voted on are pruned after DISCORD_ANSWER_RETENTION_DAYS (`prune`, run by the bot at most
+once a day); their buttons then say the answer is gone. Voted answers and the votes stay: they are the
+feedback.
+
 Blocking: call these methods through asyncio.to_thread from the bot.
 """
 
@@ -14,7 +18,7 @@ import json
 import sqlite3
 import threading
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Literal
 
@@ -87,6 +91,17 @@ class AnswerLog:
                 (_now(), guild_id, channel_id, user_id, question, answer.text, answer.mode, answer.note, citations),
             )
             return int(cursor.lastrowid or 0)
+
+    def prune(self, older_than_days: float, now: datetime | None = None) -> int:
+        """Delete answers given more than `older_than_days` ago that nobody voted on; how many went."""
+        cutoff = ((now or datetime.now(UTC)) - timedelta(days=older_than_days)).isoformat(timespec="seconds")
+        with self._lock:
+            cursor = self._db.execute(
+                "DELETE FROM answers WHERE created_at < ? AND NOT EXISTS"
+                " (SELECT 1 FROM votes WHERE votes.answer_id = answers.id)",
+                (cutoff,),
+            )
+            return cursor.rowcount
 
     def get_answer(self, answer_id: int) -> StoredAnswer | None:
         with self._lock:

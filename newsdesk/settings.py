@@ -60,6 +60,7 @@ class DiscordSettings(_Section):
     max_concurrent_answers: int = Field(default=4, ge=1)
     answer_timeout: float = Field(default=60.0, gt=0)  # seconds before an answer is abandoned
     shutdown_grace: float = Field(default=20.0, ge=0)  # seconds answers in progress get on SIGTERM
+    answer_retention_days: float = Field(default=90.0, ge=0)  # unvoted answers (for buttons) kept; 0: forever
 
     @field_validator("allowed_guilds", "allowed_channels", "auto_channels", mode="before")
     @classmethod

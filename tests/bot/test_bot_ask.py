@@ -10,6 +10,7 @@ import discord
 import pytest
 
 from bot.render import MESSAGE_LIMIT, embed_fits
+from newsdesk.settings import Paths
 from tests.bot.conftest import answer_id_of, custom_ids, posted_allowed_mentions, vote_rows
 from tests.bot.fakes import citation, make_answer
 
@@ -85,6 +86,25 @@ async def test_one_vote_per_member_and_answer(world, settings):
         (answer_id, world.alice.id, -1, QUESTION, text, urls),
         (answer_id, world.bob.id, 1, QUESTION, text, urls),
     ], key=lambda row: row[1])
+
+
+async def test_unvoted_answers_past_retention_are_pruned_and_their_buttons_say_so(world, settings):
+    voted = await world.alice.slash(world.channel, "ask", question=QUESTION)
+    await world.bob.click(voted.response, custom_id=f"nd:vote:{answer_id_of(voted.response)}:up")
+    await world.env.advance_time(11)  # past the ask cooldown
+    unvoted = await world.alice.slash(world.channel, "ask", question=QUESTION)
+    with sqlite3.connect(Paths(settings.data_dir).bot_db) as db:  # both given long ago
+        db.execute("UPDATE answers SET created_at = '2020-01-01T00:00:00+00:00'")
+    await world.env.advance_time(86_401)  # the bot prunes at most once a day, after an answer
+
+    fresh = await world.alice.slash(world.channel, "ask", question=QUESTION)
+
+    gone = await world.bob.click(unvoted.response, label="Quotes")
+    assert gone.ephemeral and gone.response.content == "I no longer have the sources of this answer."
+    kept = await world.bob.click(voted.response, label="Quotes")
+    assert kept.response.embeds and kept.response.embeds[0].fields
+    assert (await world.bob.click(fresh.response, label="Quotes")).response.embeds
+    assert [row[:3] for row in vote_rows(settings.data_dir)] == [(answer_id_of(voted.response), world.bob.id, 1)]
 
 
 async def test_a_long_answer_is_split_at_sentences_and_every_part_fits(world, services):

@@ -180,3 +180,22 @@ def test_answer_log_keeps_one_vote_per_member_and_answer(tmp_path):
     with sqlite3.connect(tmp_path / "sub" / "bot.sqlite3") as db:
         rows = db.execute("SELECT answer_id, user_id, vote FROM votes ORDER BY answer_id").fetchall()
     assert rows == [(first, 7, -1), (second, 7, 1)]
+
+
+def test_prune_forgets_old_unvoted_answers_only(tmp_path):
+    from datetime import UTC, datetime, timedelta
+
+    log = AnswerLog(tmp_path / "bot.sqlite3")
+    old_voted, old_unvoted, recent = (
+        log.record_answer(make_answer(), question=q, user_id=1, guild_id=None, channel_id=None) for q in "ABC")
+    log.vote(old_voted, 7, 1)
+    later = datetime.now(UTC) + timedelta(days=100)  # the first two are 100 days old by then...
+    with sqlite3.connect(tmp_path / "bot.sqlite3") as db:
+        db.execute("UPDATE answers SET created_at = ? WHERE id = ?", (later.isoformat(timespec="seconds"), recent))
+
+    assert log.prune(90, now=later) == 1
+    assert log.get_answer(old_unvoted) is None
+    assert log.get_answer(old_voted) is not None and log.tally(old_voted) == (1, 0)
+    assert log.get_answer(recent) is not None  # ...and this one was given that day
+    assert log.prune(90, now=later) == 0
+    log.close()
