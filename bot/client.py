@@ -141,6 +141,9 @@ class NewsdeskBot(commands.Bot):
                 self.tree.copy_global_to(guild=guild)
                 synced = await self.tree.sync(guild=guild)
                 log.info("synced %d slash commands to guild %s", len(synced), guild_id)
+                # Commands an earlier global sync registered would show twice in that server: remove them.
+                self.tree.clear_commands(guild=None)
+                await self.tree.sync()
             else:
                 synced = await self.tree.sync()
                 log.info("synced %d slash commands globally (new ones can take a while to appear)", len(synced))

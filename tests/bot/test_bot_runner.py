@@ -92,6 +92,8 @@ async def test_commands_are_synced_to_the_configured_guild(tmp_path, request):
     env = simcord.Env(create_bot(settings, services=FakeServices(settings)))
     guild = env.create_guild("Newsroom", id=guild_id)
     other = env.create_guild("Elsewhere")
+    # What an earlier run without DISCORD_GUILD_ID left on Discord: global copies of the commands.
+    env.backend.register_commands(None, [{"name": "ask", "description": "Ask a question", "type": 1}])
     await env.start()
     try:
         alice = guild.add_member(env.create_user("alice"))
@@ -101,6 +103,7 @@ async def test_commands_are_synced_to_the_configured_guild(tmp_path, request):
         assert bob.available_commands(elsewhere) == ()
         puts = [r.path for r in env.http_requests if r.method == "PUT"]
         assert any(p.endswith(f"/guilds/{guild_id}/commands") for p in puts)
+        assert env.backend.commands.get(None, {}) == {}  # no global copy to show twice
         result = await alice.slash(channel, "ask", question="What did Nvidia announce?")
         assert result.response.content == make_answer().text
     finally:
