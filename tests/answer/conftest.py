@@ -90,16 +90,21 @@ def retrieval_settings(**overrides: object) -> RetrievalSettings:
     return RetrievalSettings(_env_file=None, **{"refresh_seconds": 0.0, **overrides})  # type: ignore[arg-type]
 
 
+def store_with(articles: Sequence[Article], where: Path, embedder) -> Store:
+    """A fresh embedded store under `where` holding `articles`."""
+    from tests.conftest import make_settings
+
+    settings = make_settings(where)
+    store = open_store(settings.chroma, settings.data_dir, embedder, retries=0)
+    for article in articles:
+        put_article(store, article)
+    return store
+
+
 @pytest.fixture(scope="module")
 def news_store(tmp_path_factory: pytest.TempPathFactory, embedder) -> Store:
     """Shared by a module's tests, which only read it."""
-    from tests.conftest import make_settings
-
-    settings = make_settings(tmp_path_factory.mktemp("news"))
-    store = open_store(settings.chroma, settings.data_dir, embedder, retries=0)
-    for article in ARTICLES:
-        put_article(store, article)
-    return store
+    return store_with(ARTICLES, tmp_path_factory.mktemp("news"), embedder)
 
 
 @pytest.fixture

@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 
 from answer.retrieve import Retrieval
-from tests.answer.conftest import NOW, Article, put_article, retrieval_settings
+from tests.answer.conftest import NOW, Article, retrieval_settings, store_with
 from vectorstore.search import HybridRetriever
-from vectorstore.store import Store, open_store
+from vectorstore.store import Store
 
 PROFILE = ("Quillon's chief executive talked about national robot safety rules, the Senate, and Quillon's new "
            "office in the Napa valley. The chief executive of Quillon said robot safety was a national matter. ")
@@ -38,13 +38,7 @@ QUESTION = ("Which chief executive of Quillon was a national chess champion, bou
 
 @pytest.fixture(scope="module")
 def claim_store(tmp_path_factory: pytest.TempPathFactory, embedder) -> Store:
-    from tests.conftest import make_settings
-
-    settings = make_settings(tmp_path_factory.mktemp("claims"))
-    store = open_store(settings.chroma, settings.data_dir, embedder, retries=0)
-    for article in ARTICLES:
-        put_article(store, article)
-    return store
+    return store_with(ARTICLES, tmp_path_factory.mktemp("claims"), embedder)
 
 
 def make_retrieval(store: Store, where, **overrides: object) -> Retrieval:
