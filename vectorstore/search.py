@@ -2,7 +2,7 @@
 
 `HybridRetriever.search` is sync and thread-safe (the async callers run it in a thread): the lexical
 index reads immutable snapshots, the embedder and Chroma are safe to call from several threads, and
-the one piece of shared state here (reopening an embedded client) sits behind a lock.
+the Store itself keeps its queries and a reopen of its embedded client apart.
 """
 
 from __future__ import annotations
@@ -74,10 +74,8 @@ class HybridRetriever:
         self.lexical = lexical or LexicalIndex(store, index_dir=index_dir, refresh_seconds=settings.refresh_seconds,
                                                background=True)
         self.lexical.on_change = self._changed
-        self._reopen_lock = threading.Lock()
         self._cache_lock = threading.Lock()
         self._vectors: OrderedDict[str, list[float]] = OrderedDict()
-        self._embedded = store.location.startswith("embedded")
 
     def refresh(self, force: bool = False) -> None:
         """Follow the store now: new, replaced and deleted articles become (in)visible to both halves.
@@ -87,9 +85,9 @@ class HybridRetriever:
     def _changed(self, changes: dict[str, str | None]) -> None:
         # An embedded client does not see vectors another process (the CLI) wrote until reopened; what this
         # process wrote itself it sees, so the bot's own ingests cost no reopen (and no index reload).
-        if self._embedded and not self.store.wrote(changes):
-            with self._reopen_lock:
-                self.store.reopen()
+        # A server store's reopen does nothing.
+        if not self.store.wrote(changes):
+            self.store.reopen()
 
     def sites(self) -> list[str]:
         return self.lexical.sites()
@@ -172,8 +170,7 @@ class HybridRetriever:
         vector = self._embed(text)
         where = chroma_where(sites, since_ts, until_ts)
         try:
-            with self._reopen_lock:  # never query a client while it is being reopened
-                return self.store.query(vector, self.settings.candidates, where=where)
+            return self.store.query(vector, self.settings.candidates, where=where)
         except StoreUnavailableError as error:  # the lexical half still answers
             log.warning("dense search failed, using BM25 alone: %s", error)
             return []
