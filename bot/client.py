@@ -101,7 +101,7 @@ class NewsdeskBot(commands.Bot):
         self.handle_signals = False  # run_bot turns this on; tests leave the test runner's signals alone
         self._shutdown_task: asyncio.Task[None] | None = None
         self._services_open = False  # the store and the services on it opened (see _open_blocking)
-        self._pruned_at: float | None = None  # monotonic time of the last prune of old answers
+        self._pruned_at: float | None = None  # event-loop time of the last prune of old answers
 
     # ---- start ----------------------------------------------------------------------------------
 
@@ -184,11 +184,11 @@ class NewsdeskBot(commands.Bot):
                 self.answer_log.record_answer, answer, question=question, user_id=user_id, guild_id=guild_id,
                 channel_id=channel_id,
             )
-            await self._prune_answers()
-            return answer_id
         except sqlite3.Error as error:  # a full disk must not cost the user the answer: send it without buttons
             log.warning("could not store the answer in %s: %s", self.answer_log.path, error)
             return None
+        await self._prune_answers()
+        return answer_id
 
     async def _prune_answers(self) -> None:
         """At most once a day (and once at the first answer): forget unvoted answers past their retention."""
@@ -197,7 +197,11 @@ class NewsdeskBot(commands.Bot):
         if not days or self.answer_log is None or (self._pruned_at is not None and now - self._pruned_at < 86400):
             return
         self._pruned_at = now
-        gone = await asyncio.to_thread(self.answer_log.prune, days)
+        try:
+            gone = await asyncio.to_thread(self.answer_log.prune, days)
+        except sqlite3.Error as error:  # a stored answer keeps its buttons; pruning waits for tomorrow
+            log.warning("could not prune old answers in %s: %s", self.answer_log.path, error)
+            return
         if gone:
             log.info("pruned %d answers older than %g days (nobody voted on them)", gone, days)
 

@@ -209,3 +209,16 @@ async def test_the_answer_still_arrives_when_the_bot_database_fails(world, monke
 
     assert result.response.content == make_answer().text and result.response.embeds
     assert custom_ids(result.response) == []  # no buttons without a stored answer
+
+
+async def test_a_failed_prune_costs_the_stored_answer_nothing(world, monkeypatch):
+    def broken(*args, **kwargs):
+        raise sqlite3.OperationalError("database is locked")
+
+    monkeypatch.setattr(world.bot.answer_log, "prune", broken)
+
+    result = await world.alice.slash(world.channel, "ask", question=QUESTION)
+
+    answer_id = answer_id_of(result.response)  # the buttons are there
+    assert (await world.bob.click(result.response, custom_id=f"nd:vote:{answer_id}:up")).response.content == (
+        "Thanks for the feedback 👍.")
