@@ -10,24 +10,17 @@ from typing import Any
 import pytest
 
 from bot.replies import PUBLIC_SORRY, STORE_DOWN
-from ingest.extract import Article
 from newsdesk import cli
 from newsdesk.settings import Settings
 from newsdesk.wiring import Services
 from tests.bot.conftest import discord_settings
 from tests.conftest import make_settings
+from tests.faults.conftest import ARTICLE
 from tests.support.chroma_server import ChromaServer, free_port
 from vectorstore.errors import StoreError
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.chroma_server, pytest.mark.simcord(settle_timeout=60)]
 
-ARTICLE = Article(
-    url="https://aiwire.example/2026/03/12/rubin",
-    title="Nvidia unveils Rubin GPUs at GTC",
-    body="Nvidia announced its Rubin GPU platform at GTC on March 12, 2026. The company said Rubin delivers three "
-    "times the inference performance of Blackwell. Shipments begin in the second half of 2026, Nvidia said.",
-    site="AI Wire",
-)
 QUESTION = "What did Nvidia announce at GTC?"
 
 

@@ -18,22 +18,15 @@ import pytest
 
 from answer.llm import MAX_RETRIES
 from answer.service import NOTE_ERROR, NOTE_TIMEOUT
-from ingest.extract import Article
 from newsdesk.settings import Settings
 from newsdesk.wiring import Services
 from tests.bot.conftest import discord_settings
 from tests.conftest import make_settings
+from tests.faults.conftest import ARTICLE
 from tests.support.llmserver import Fail, Hang, LLMServer, Malformed, closed_port_url
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.simcord(settle_timeout=60)]
 
-ARTICLE = Article(
-    url="https://aiwire.example/2026/03/12/rubin",
-    title="Nvidia unveils Rubin GPUs at GTC",
-    body="Nvidia announced its Rubin GPU platform at GTC on March 12, 2026. The company said Rubin delivers three "
-    "times the inference performance of Blackwell. Shipments begin in the second half of 2026, Nvidia said.",
-    site="AI Wire",
-)
 LLM_TIMEOUT = 2.0
 ANSWER_TIMEOUT = 20.0
 

@@ -18,6 +18,7 @@ from ingest.feedpoll import FeedPoller
 from ingest.feedstore import FeedStore
 from ingest.pipeline import Pipeline
 from newsdesk.settings import Paths, Settings
+from tests.bot.conftest import world  # noqa: F401 - the bot tests' SimCord world, for test_bot_feeds.py
 from tests.conftest import make_settings
 from tests.support.httpserver import LoopbackServer, Received, Reply
 

@@ -75,17 +75,6 @@ def simcord_bot(settings: Settings, services: FeedServices, extraction_workers: 
 
 
 @pytest.fixture
-def world(simcord_env: Any) -> World:
-    guild = simcord_env.create_guild("Newsroom")
-    channel = guild.create_text_channel("ask-ai")
-    editors = guild.create_role("Editors", permissions=discord.Permissions(manage_guild=True))
-    alice = guild.add_member(simcord_env.create_user("alice"))
-    bob = guild.add_member(simcord_env.create_user("bob"))
-    admin = guild.add_member(simcord_env.create_user("editor"), roles=[editors])
-    return World(simcord_env, simcord_env.bot, guild, channel, alice, bob, admin)
-
-
-@pytest.fixture
 def news(world: World) -> Any:
     return world.guild.create_text_channel("ai-news")
 
