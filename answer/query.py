@@ -39,6 +39,11 @@ _DATE = re.compile(
 )
 _BOUND = re.compile(r"\b(before|prior to|until|till|by|after|since|from|between|as of)\s+(?:the\s+)?(?:end\s+of\s+)?$",
                     re.IGNORECASE)
+# A date said of the articles themselves ("published on", "TechCrunch reported on it before", "the report
+# from X on"), not of an event in them ("its June 2017 launch", "goes on sale on November 16").
+_CUE = re.compile(r"\b(?:publish(?:ed|es)?|post(?:ed|s)?|report(?:ed|s|ing)?|articles?|stor(?:y|ies)|pieces?"
+                  r"|coverage|covered|reviews?|wr(?:ote|itten|ites)|said|says?|news|dated|editions?|columns?"
+                  r"|interviews?|headlines)\b(?:\W+\w+){0,3}\W*$", re.IGNORECASE)
 _RELATIVE = re.compile(
     r"\b(?P<what>today|yesterday|this week|last week|past week|this month|last month|past month|this year|last year"
     r"|(?:in\s+the\s+)?(?:past|last)\s+(?P<n>\d+|two|three|four|five|six|seven|ten)\s+(?P<unit>days?|weeks?|months?|years?))\b",
@@ -76,6 +81,8 @@ class QueryPlan:
     anchor: tuple[str, str] | None = None  # ("before" | "after", event text) to date by a search
     unknown_outlets: list[str] = field(default_factory=list)  # cited outlets the store has nothing from
     soft: bool = False  # the window comes from bare years only ("a 2012 ceasefire"): drop it if it empties
+    cued: bool = False  # some date is said of the articles ("published on", "last week"), not only of events
+    period: tuple[int | None, int | None] = (None, None)  # what "last week", "the past month" bound: all of it
 
     @property
     def dated(self) -> bool:
@@ -153,7 +160,6 @@ def mentions(question: str, sites: Sequence[str], now: datetime) -> list[Mention
     text = f" {_norm(question)} "
     found = find_sites(question, sites)
     spans = sorted({(start, end) for start, end, _ in found})
-    named = sorted({site for _, _, site in found})
     # "reported by Fortune, The Verge and TechCrunch": a list of outlets shares the words around it.
     groups: list[list[tuple[int, int]]] = []
     for span in spans:
@@ -161,12 +167,25 @@ def mentions(question: str, sites: Sequence[str], now: datetime) -> list[Mention
             groups[-1].append(span)
         else:
             groups.append([span])
+    # Each date belongs to the outlet named before it ("the report from Fortune published on October 4,
+    # and the one from TechCrunch") unless it comes right before one ("on October 7 TechCrunch said").
+    blanked = text
+    for start, end in spans:
+        blanked = blanked[:start] + " " * (end - start) + blanked[end:]
+    dates: list[list[DateMark]] = [[] for _ in groups]
+    for mark in date_marks(blanked, now):
+        after = next((g for g, group in enumerate(groups) if group[0][0] >= mark.end), None)
+        before = max((g for g, group in enumerate(groups) if group[-1][1] <= mark.start), default=None)
+        close = after is not None and len(text[mark.end:groups[after][0][0]].split()) <= 1
+        owner = after if before is None or close else before
+        if owner is not None:
+            dates[owner].append(mark)
     out: list[Mention] = []
     for g, group in enumerate(groups):
         before = groups[g - 1][-1][1] if g else 0
         after = groups[g + 1][0][0] if g + 1 < len(groups) else len(text)
         clause = " ".join((text[before:group[0][0]] + " " + text[group[-1][1]:after]).split())
-        since, until = parse_dates(without_sites(clause, named), now)
+        since, until = window(dates[g])
         for start, end in group:
             out.append(Mention(tuple(s for a, e, s in found if (a, e) == (start, end)), clause, since, until))
     return out
@@ -260,44 +279,62 @@ def _relative(m: re.Match[str], now: datetime) -> tuple[datetime, datetime]:
     return now - timedelta(days=days), now
 
 
-def parse_dates(question: str, now: datetime) -> tuple[int | None, int | None]:
-    """The published_ts window [since, until] the question asks for (either end open)."""
-    return _parse_dates(question, now)[:2]
+@dataclass(frozen=True)
+class DateMark:
+    """One date said in a question, and the published window it allows."""
+
+    start: int
+    end: int
+    since: datetime | None
+    until: datetime | None  # exclusive
+    bound: str  # "" (on, in, a bare date), "upper" (before, until), "lower" (after, since)
+    relative: bool  # "last week", "the past two days": always a period of publication
+    years_only: bool  # a bare year ("in 2012"), which often names a thing rather than a time
+    cued: bool  # said of the articles: "published on", "reported in", "the report from X on"
 
 
-def _parse_dates(question: str, now: datetime) -> tuple[int | None, int | None, bool]:
-    """(since, until, years_only): years_only when nothing but bare years ("in 2012") set the window."""
-    years_only = True
-    spans: list[tuple[datetime, datetime]] = []
-    lower: list[datetime] = []
-    upper: list[datetime] = []
-    for m in _DATE.finditer(question):
+def date_marks(text: str, now: datetime) -> list[DateMark]:
+    """Every date in the text, in order."""
+    marks: list[DateMark] = []
+    for m in _DATE.finditer(text):
         span = _absolute(m, now)
         if span is None:
             continue
-        years_only = years_only and bool(m.group("year4"))
-        bound = _BOUND.search(question[: m.start()])
+        bound = _BOUND.search(text[: m.start()])
         word = bound.group(1).lower() if bound else ""
+        cued = bool(_CUE.search(text[: m.start()]))
         if word in ("before", "prior to", "until", "till", "by"):
-            upper.append(span[0] if word in ("before", "prior to") else span[1])
+            until = span[0] if word in ("before", "prior to") else span[1]
+            marks.append(DateMark(m.start(), m.end(), None, until, "upper", False, bool(m.group("year4")), cued))
         elif word in ("after", "since", "from", "as of"):
-            lower.append(span[0])
-        else:
-            spans.append(span)  # "on", "in", "between ... and", or a bare date: the period itself
-    for m in _RELATIVE.finditer(question):
-        spans.append(_relative(m, now))
-        years_only = False
-    if len(lower) == 1 and len(upper) == 1 and not spans and lower[0] < upper[0]:
+            marks.append(DateMark(m.start(), m.end(), span[0], None, "lower", False, bool(m.group("year4")), cued))
+        else:  # "on", "in", "between ... and", or a bare date: the period itself
+            marks.append(DateMark(m.start(), m.end(), *span, "", False, bool(m.group("year4")), cued))
+    for m in _RELATIVE.finditer(text):
+        marks.append(DateMark(m.start(), m.end(), *_relative(m, now), "", True, False, True))
+    return sorted(marks, key=lambda mark: mark.start)
+
+
+def window(marks: Sequence[DateMark]) -> tuple[int | None, int | None]:
+    """The published_ts window [since, until] that a question's dates allow (either end open)."""
+    spans = [(m.since, m.until) for m in marks if not m.bound]
+    lower = [m.since for m in marks if m.bound == "lower"]
+    upper = [m.until for m in marks if m.bound == "upper"]
+    if len(lower) == 1 and len(upper) == 1 and not spans and lower[0] < upper[0]:  # type: ignore[operator]
         since, until = lower[0], upper[0]  # "after October 4 and before December 1": a range
     else:
         # Each date usually names a different source ("the report before May 2 and the one on June 9"),
         # so the window is the union of what each allows.
-        starts = [s for s, _ in spans] + lower + ([None] if upper else [])  # type: ignore[list-item]
-        ends = [e for _, e in spans] + upper + ([None] if lower else [])  # type: ignore[list-item]
-        since = None if None in starts or not starts else min(starts)
-        until = None if None in ends or not ends else max(ends)
-    return (int(since.timestamp()) if since else None, int(until.timestamp()) - 1 if until else None,
-            years_only and (since is not None or until is not None))
+        starts = [s for s, _ in spans] + lower + ([None] if upper else [])
+        ends = [e for _, e in spans] + upper + ([None] if lower else [])
+        since = None if None in starts or not starts else min(starts)  # type: ignore[type-var]
+        until = None if None in ends or not ends else max(ends)  # type: ignore[type-var]
+    return (int(since.timestamp()) if since else None, int(until.timestamp()) - 1 if until else None)
+
+
+def parse_dates(question: str, now: datetime) -> tuple[int | None, int | None]:
+    """The published_ts window [since, until] the question asks for (either end open)."""
+    return window(date_marks(question, now))
 
 
 def strip_dates(text: str) -> str:
@@ -319,10 +356,13 @@ def understand(question: str, now: datetime, sites: Sequence[str] = ()) -> Query
     said = mentions(question, sites, now)
     named = list(dict.fromkeys(site for m in said for site in m.sites))
     rest = without_sites(question, named)
-    since, until, soft = _parse_dates(rest, now)
+    marks = date_marks(rest, now)
+    since, until = window(marks)
+    soft = bool(marks) and all(m.years_only for m in marks)
     anchor = None
     if since is None and until is None and (m := _ANCHOR.search(rest)):
         anchor = ("before" if m.group("dir").lower() == "before" else "after", m.group("event"))
     recency = bool(_RECENT.search(rest)) and since is None and until is None
     return QueryPlan(question.strip(), named, said, since, until, recency, anchor,
-                     unknown_outlets(question, sites), soft)
+                     unknown_outlets(question, sites), soft, cued=any(m.cued for m in marks),
+                     period=window([m for m in marks if m.relative]))

@@ -22,7 +22,7 @@ from vectorstore.search import Hit, HybridRetriever
 
 from .extractive import split_sentences
 from .extractive import terms as content_terms
-from .query import QueryPlan, strip_dates, understand, without_sites
+from .query import QueryPlan, parse_dates, strip_dates, understand, without_sites
 from .types import Turn
 
 log = logging.getLogger(__name__)
@@ -36,7 +36,8 @@ SITE_MAX_PER_DOC = 1
 # at a tenth of BM25's weight the vectors change little there (measured on the dev queries, see report).
 SITE_DENSE = False
 # Claim searches (measured on the dev queries: fact hits@10 0.905 -> 0.922, all-gold@10 0.66 -> 0.68):
-CLAUSE_SPLIT = re.compile(r"[,;:?]|\b(?:and|while|whereas|but|which|who|that)\b", re.IGNORECASE)
+CLAUSE_SPLIT = re.compile(r",(?!\s*(?:19|20)\d\d\b)|[;:?]|\b(?:and|while|whereas|but|which|who|that)\b",
+                          re.IGNORECASE)  # not the comma in "October 4, 2023"
 CLAUSE_MIN_TERMS = 2  # content words a claim needs for its own search ("under 30" has, "the article says" not)
 CLAUSE_K = 3  # chunks each claim search contributes (one per article)
 CLAUSE_CONTEXT = 0.3  # the whole question's weight under a claim's own words
@@ -98,7 +99,12 @@ class Retrieval:
         single = len(plan.mentions) == 1
         per_site = [run((plan.since_ts, plan.until_ts) if single else (m.since_ts, m.until_ts), m.sites, m.clause)
                     for m in plan.mentions] if plan.sites else []
-        lists = [*per_site, *self._claim_lists(plan), main]
+        claims = self._claim_lists(plan)
+        lists = [*per_site, *claims, main]
+        if claims and plan.dated and not plan.cued:
+            # Dates said of events inside a many-part question ("a product going on sale on November 16",
+            # "its June 2017 launch") need not be the articles' dates: an undated search joins in.
+            lists.append(self.retriever.search(text, recency=plan.recency, k=k, extra=extra))
         if len(lists) == 1:
             return main
         chosen = merge_round_robin(lists, k, self.settings.max_per_doc)
@@ -112,12 +118,19 @@ class Retrieval:
         return parts[: self.settings.max_claims] if len(parts) >= 2 else []
 
     def _claim_lists(self, plan: QueryPlan) -> list[list[Hit]]:
-        """One BM25 search per claim, within the question's outlets and dates, one chunk per article."""
+        """One BM25 search per claim, within the question's outlets, one chunk per article. A claim's own
+        dates bound it ("the report published on October 4"); a claim without dates is bounded only by
+        what bounds the whole question ("last week", "before May"), as it may be another source's."""
         if not self.settings.max_claims:
             return []
-        return [self.retriever.search(claim, sites=plan.sites, since_ts=plan.since_ts, until_ts=plan.until_ts,
-                                      k=CLAUSE_K, extra=[(plan.text, CLAUSE_CONTEXT)], max_per_doc=1, dense=False)
-                for claim in self.claims(plan)]
+        out = []
+        for claim in self.claims(plan):
+            since, until = parse_dates(claim, self.clock())
+            if since is None and until is None:
+                since, until = plan.period
+            out.append(self.retriever.search(claim, sites=plan.sites, since_ts=since, until_ts=until, k=CLAUSE_K,
+                                             extra=[(plan.text, CLAUSE_CONTEXT)], max_per_doc=1, dense=False))
+        return out
 
     def _order(self, plan: QueryPlan, lists: Sequence[Sequence[Hit]], chosen: list[Hit]) -> list[Hit]:
         """Best first: agreement between the lists plus the best single sentence's match (idf-weighted
