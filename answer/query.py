@@ -168,7 +168,7 @@ def mentions(question: str, sites: Sequence[str], now: datetime) -> list[Mention
         else:
             groups.append([span])
     # Each date belongs to the outlet named before it ("the report from Fortune published on October 4,
-    # and the one from TechCrunch") unless it comes right before one ("on October 7 TechCrunch said").
+    # and the one from TechCrunch") unless it comes right before one ("on October 7, TechCrunch said").
     blanked = text
     for start, end in spans:
         blanked = blanked[:start] + " " * (end - start) + blanked[end:]
@@ -176,7 +176,7 @@ def mentions(question: str, sites: Sequence[str], now: datetime) -> list[Mention
     for mark in date_marks(blanked, now):
         after = next((g for g, group in enumerate(groups) if group[0][0] >= mark.end), None)
         before = max((g for g, group in enumerate(groups) if group[-1][1] <= mark.start), default=None)
-        close = after is not None and len(text[mark.end:groups[after][0][0]].split()) <= 1
+        close = after is not None and not text[mark.end:groups[after][0][0]].split()
         owner = after if before is None or close else before
         if owner is not None:
             dates[owner].append(mark)

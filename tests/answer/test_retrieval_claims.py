@@ -3,6 +3,8 @@ whose single sentence answers the question comes first. Real Chroma, the real Mi
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
 from answer.retrieve import Retrieval
@@ -84,3 +86,66 @@ def test_term_idfs_weigh_rare_words_above_common_ones(claim_store: Store, tmp_pa
     (quillon,), (vineyard,) = (retriever.term_idfs([w])[0].values() for w in ("Quillon", "vineyard"))
     assert vineyard > quillon > 0
     assert retriever.term_idfs([]) == [] and retriever.term_idfs(["the of"]) == [{}]
+
+
+DATED = [
+    Article("https://techcrunch.example/robotaxi", "Robotaxi permits", "TechCrunch", "2026-10-04",
+            ["The city granted robotaxi permits to three operators on Tuesday."]),
+    Article("https://techcrunch.example/drones", "Drone rules", "TechCrunch", "2026-10-20",
+            ["New drone delivery rules cap flights at 120 metres over homes."]),
+    Article("https://engadget.example/deck", "Steam Deck OLED review", "Engadget", "2026-11-09",
+            ["The new handheld, the Steam Deck OLED, goes on sale on November 16 with a brighter screen."]),
+    Article("https://theverge.example/sweeney", "Sweeney on stores", "The Verge", "2026-11-20",
+            ["Tim Sweeney said Valve decided its store focuses exclusively on games."]),
+    # Older pieces of both outlets that fill the undated claims' searches.
+    *(Article(f"https://{site.lower().replace(' ', '')}.example/store-{i}", f"Store notes {i}", site,
+              f"2026-09-{10 + i:02d}", [f"An article suggests Valve's store focuses exclusively on games, note {i}."])
+      for i, site in enumerate(["Engadget", "The Verge"] * 3)),
+]
+# A single outlet (Daily AI) for the three facts, and a chunk whose words fill one claim's search.
+PICKS = [*ARTICLES[:3], Article("https://dailyai.example/napa", "Napa weekend", "Daily AI", "2026-05-20",
+                                ["Napa valley tours. Napa valley hotels. Napa valley inns. A vineyard lunch. "
+                                 "A vineyard map. A vineyard shop. Bought here."])]
+
+
+@pytest.fixture(scope="module")
+def dated_store(tmp_path_factory: pytest.TempPathFactory, embedder) -> Store:
+    return store_with(DATED, tmp_path_factory.mktemp("dated"), embedder)
+
+
+def test_a_claim_without_a_date_may_be_another_days_source(dated_store: Store, tmp_path) -> None:
+    question = ("Did the TechCrunch report on robotaxi permits published on October 4, 2026, and the report on "
+                "drone delivery rules agree?")
+    retrieval = make_retrieval(dated_store, tmp_path)
+    plan = retrieval.plan(question)
+    october_4 = int(datetime(2026, 10, 4, tzinfo=UTC).timestamp())
+    assert (plan.since_ts, plan.until_ts) == (october_4, october_4 + 86399)  # not the drones story's day
+    urls = {h.chunk.url for h in retrieval.retrieve(question)}
+    assert {"https://techcrunch.example/robotaxi", "https://techcrunch.example/drones"} <= urls
+
+
+def test_an_event_date_does_not_hide_the_article_about_it(dated_store: Store, tmp_path) -> None:
+    # "on November 16" is when the handheld goes on sale, not when Engadget wrote about it (November 9).
+    question = ("Does the Engadget article suggest that Valve is launching a new handheld on November 16, while "
+                "The Verge article says Valve's store focuses exclusively on games?")
+    retrieval = make_retrieval(dated_store, tmp_path)
+    plan = retrieval.plan(question)
+    assert plan.dated and not plan.cued
+    urls = {h.chunk.url for h in retrieval.retrieve(question)}
+    assert {"https://engadget.example/deck", "https://theverge.example/sweeney"} <= urls
+    # Said of the article, the same date is a filter: nothing Engadget published on November 16.
+    assert "https://engadget.example/deck" not in {h.chunk.url for h in retrieval.retrieve(
+        "What did the Engadget article published on November 16 say about the new handheld?")}
+
+
+def test_each_claim_picks_the_article_whose_sentence_says_it(tmp_path_factory, embedder, tmp_path) -> None:
+    store = store_with(PICKS, tmp_path_factory.mktemp("picks"), embedder)
+    retrieval = make_retrieval(store, tmp_path / "a", top_k=3)
+    claim = "bought a vineyard in the Napa valley"
+    assert claim in retrieval.claims(retrieval.plan(QUESTION))
+    # Word counts alone put the Napa weekend chunk above the one sentence that says it...
+    alone = retrieval.retriever.search(claim, k=1, dense=False)
+    assert alone[0].chunk.url == "https://dailyai.example/napa"
+    # ...but each claim brings the article whose single sentence matches it best.
+    wanted = {"https://dailyai.example/chess", "https://dailyai.example/vineyard", "https://dailyai.example/senate"}
+    assert {h.chunk.url for h in retrieval.retrieve(QUESTION)} == wanted

@@ -96,3 +96,37 @@ def test_separate_mentions_keep_their_own_clauses_and_dates() -> None:
     assert "chip exports" in first.clause and "data centres" not in first.clause
     assert "data centres" in second.clause
     assert (first.since_ts, second.until_ts) == (day("2026-10-06"), day("2026-10-10") - 1)
+
+
+def test_a_date_belongs_to_the_outlet_named_before_it() -> None:
+    question = ("Between the report from TechCrunch published on October 4, 2026, and the report from The Guardian, "
+                "did the coverage of chip exports change?")
+    techcrunch, guardian = mentions(question, SITES, NOW)
+    assert (techcrunch.since_ts, techcrunch.until_ts) == (day("2026-10-04"), day("2026-10-05") - 1)
+    assert (guardian.since_ts, guardian.until_ts) == (None, None)  # its report may be from any day
+
+
+def test_a_date_right_before_an_outlet_is_that_outlets() -> None:
+    question = "Did TechCrunch report that chip exports rose, while on October 7, 2026, The Guardian said they fell?"
+    techcrunch, guardian = mentions(question, SITES, NOW)
+    assert (techcrunch.since_ts, techcrunch.until_ts) == (None, None)
+    assert (guardian.since_ts, guardian.until_ts) == (day("2026-10-07"), day("2026-10-08") - 1)
+
+
+@pytest.mark.parametrize(("question", "cued"), [
+    ("What did TechCrunch publish on October 5, 2026?", True),
+    ("Was the report from The Verge on October 5, 2026 fair?", True),
+    ("What did OpenAI ship last week?", True),
+    ("Which console, going on sale on November 16, has an OLED screen?", False),
+    ("Which exchange, the largest within 180 days of its June 2017 launch, withdrew its assets?", False),
+])
+def test_a_date_said_of_the_articles_is_told_from_one_said_of_an_event(question: str, cued: bool) -> None:
+    plan = understand(question, NOW, SITES)
+    assert plan.dated and plan.cued is cued
+
+
+def test_only_relative_dates_bound_the_whole_question() -> None:
+    plan = understand("What did OpenAI ship last week, and who left the company?", NOW)
+    assert plan.period == (int(NOW.timestamp()) - 7 * 86400, int(NOW.timestamp()) - 1)
+    plan = understand("Did the report published on October 4, 2026 and the one on chips agree?", NOW)
+    assert plan.dated and plan.period == (None, None)
