@@ -149,3 +149,30 @@ def test_each_claim_picks_the_article_whose_sentence_says_it(tmp_path_factory, e
     # ...but each claim brings the article whose single sentence matches it best.
     wanted = {"https://dailyai.example/chess", "https://dailyai.example/vineyard", "https://dailyai.example/senate"}
     assert {h.chunk.url for h in retrieval.retrieve(QUESTION)} == wanted
+
+
+OUTLETS = [
+    Article("https://wired.example/exports", "Chip trade", "Wired", "2026-07-01",
+            ["A Wired report on chip exports found shipments to Asia doubled this year."]),
+    Article("https://theverge.example/scattered", "Chips", "The Verge", "2026-07-02",
+            ["Chip exports. Exports, exports. Chips ship. A report. Both sides."]),
+    Article("https://theverge.example/exports", "Trade week", "The Verge", "2026-07-03",
+            ["The weather was mild all week and the trains ran on time, while the council debated new parking "
+             "rules and bicycle lanes downtown for most of the month. A report on chip exports showed that "
+             "shipments fell for the first time in a decade."]),
+]
+
+
+def test_each_named_outlet_brings_the_article_whose_sentence_says_it(tmp_path_factory, embedder,
+                                                                      tmp_path) -> None:
+    store = store_with(OUTLETS, tmp_path_factory.mktemp("outlets"), embedder)
+    retrieval = make_retrieval(store, tmp_path, top_k=2)
+    question = "What did the report on chip exports say, according to Wired and The Verge?"
+    plan = retrieval.plan(question)
+    assert plan.sites == ["Wired", "The Verge"] and retrieval.claims(plan) == []
+    # The Verge's own search ranks the chunk of scattered words first...
+    alone = retrieval.retriever.search(question, sites=["The Verge"], k=1, dense=False)
+    assert alone[0].chunk.url == "https://theverge.example/scattered"
+    # ...but the outlet brings the article with the sentence that says it.
+    assert {h.chunk.url for h in retrieval.retrieve(question)} == {
+        "https://wired.example/exports", "https://theverge.example/exports"}
