@@ -4,7 +4,9 @@ Everything here is pure text work (no store, no model), so it is fast and tested
 `understand(question, now, sites)` -> `QueryPlan`. Outlets are matched against the sites actually in
 the store; dates become a published_ts window relative to an injectable `now`. Dates from phrases like
 "published on October 5, 2023" name the sources the question needs, so several such dates widen the
-window to cover all of them, while "before"/"after"/"since"/"between" bound it.
+window to cover all of them, while "before"/"after"/"since"/"between" bound it. Each date also belongs to
+one outlet mention (the one named before it), and is told apart as said of the articles ("published on",
+"reported in", "last week") or possibly of an event in them ("goes on sale on November 16").
 """
 
 from __future__ import annotations
