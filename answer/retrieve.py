@@ -22,7 +22,7 @@ from vectorstore.search import Hit, HybridRetriever
 
 from .extractive import split_sentences
 from .extractive import terms as content_terms
-from .query import QueryPlan, parse_dates, strip_dates, understand, without_sites
+from .query import Mention, QueryPlan, parse_dates, strip_dates, understand, without_sites
 from .types import Turn
 
 log = logging.getLogger(__name__)
@@ -96,9 +96,15 @@ class Retrieval:
         main = run((plan.since_ts, plan.until_ts))
         # One search per outlet mention, focused on what the question says there and on the dates said
         # there ("the TechCrunch report on X published on May 2, and The Verge's on Y").
+        # A mention without dates of its own is bounded by what bounds the whole question ("last week").
         single = len(plan.mentions) == 1
-        per_site = [run((plan.since_ts, plan.until_ts) if single else (m.since_ts, m.until_ts), m.sites, m.clause)
-                    for m in plan.mentions] if plan.sites else []
+
+        def window(m: Mention) -> tuple[int | None, int | None]:
+            if single:
+                return plan.since_ts, plan.until_ts
+            return (m.since_ts, m.until_ts) if m.since_ts is not None or m.until_ts is not None else plan.period
+
+        per_site = [run(window(m), m.sites, m.clause) for m in plan.mentions] if plan.sites else []
         claims = self.claims(plan) if self.settings.max_claims else []
         claim_lists = self._claim_lists(plan, claims)
         lists = [*per_site, *claim_lists, main]

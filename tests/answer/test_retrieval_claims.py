@@ -176,3 +176,10 @@ def test_each_named_outlet_brings_the_article_whose_sentence_says_it(tmp_path_fa
     # ...but the outlet brings the article with the sentence that says it.
     assert {h.chunk.url for h in retrieval.retrieve(question)} == {
         "https://wired.example/exports", "https://theverge.example/exports"}
+
+
+def test_a_period_bounds_every_outlet_of_the_question(dated_store: Store, tmp_path) -> None:
+    question = "What did Engadget write this month about the handheld, and what did The Verge say about Valve's store?"
+    hits = make_retrieval(dated_store, tmp_path).retrieve(question)
+    assert {"https://engadget.example/deck", "https://theverge.example/sweeney"} <= {h.chunk.url for h in hits}
+    assert all(h.chunk.published >= "2026-11-01" for h in hits)  # not September's store notes
