@@ -13,6 +13,7 @@ only the tokenizer (whose vocabulary grows) and the refresh itself take a lock.
 
 from __future__ import annotations
 
+import atexit
 import json
 import logging
 import os
@@ -20,6 +21,7 @@ import shutil
 import threading
 import time
 import uuid
+import weakref
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -33,6 +35,19 @@ from .records import ChunkRecord
 from .store import Store
 
 log = logging.getLogger(__name__)
+EXIT_WAIT_SECONDS = 10.0
+# Background refreshes still reading the store when the process exits: a daemon thread left inside
+# chromadb's native code while the interpreter finalises crashes it (a segfault after the last line of
+# output, seen in bench/query.py), so exit waits for them a little.
+_REFRESHERS: weakref.WeakSet[threading.Thread] = weakref.WeakSet()
+
+
+@atexit.register
+def join_refreshers(timeout: float = EXIT_WAIT_SECONDS) -> None:
+    """Wait (up to `timeout` seconds in all) for background refreshes that are still running."""
+    deadline = time.monotonic() + timeout
+    for thread in list(_REFRESHERS):
+        thread.join(max(0.0, deadline - time.monotonic()))
 
 FORMAT = 1
 MIN_DELTA = 2000  # chunks the delta may hold before a merge, however small the base
@@ -171,6 +186,7 @@ class LexicalIndex:
             if self._refresher is not None and self._refresher.is_alive():
                 return
             self._refresher = threading.Thread(target=self._refresh_quietly, name="lexical-refresh", daemon=True)
+            _REFRESHERS.add(self._refresher)
             self._refresher.start()
 
     def _refresh_quietly(self) -> None:

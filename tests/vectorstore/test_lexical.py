@@ -188,3 +188,35 @@ def test_concurrent_searches_during_changes(store: Store) -> None:
         t.join()
     assert not errors
     assert len(index.search("robots story", 10)) == 5
+
+
+class _HeldStore:
+    """The real store, whose manifest reads wait for `release` once `hold` is set."""
+
+    def __init__(self, store: Store) -> None:
+        self.store, self.hold, self.release = store, threading.Event(), threading.Event()
+
+    def documents(self):  # noqa: ANN201
+        if self.hold.is_set():
+            self.release.wait(30)
+        return self.store.documents()
+
+    def __getattr__(self, name: str):  # noqa: ANN204
+        return getattr(self.store, name)
+
+
+def test_exit_waits_for_a_background_refresh_still_reading_the_store(store: Store) -> None:
+    from vectorstore.lexical import join_refreshers
+
+    held = _HeldStore(store)
+    index = LexicalIndex(held, refresh_seconds=0, background=True)  # type: ignore[arg-type]
+    assert ids(index, "perplexity") == []  # the first look is made in the caller
+    held.hold.set()
+    ids(index, "perplexity")  # a later look runs in the background, and is now held inside the store
+    refresher = index._refresher
+    assert refresher is not None and refresher.is_alive()
+    join_refreshers(timeout=0.2)  # the wait at exit is bounded: a stuck store cannot hold the process
+    assert refresher.is_alive()
+    threading.Timer(0.2, held.release.set).start()
+    join_refreshers()  # what runs at exit: the refresh finishes before the interpreter goes away
+    assert not refresher.is_alive()
