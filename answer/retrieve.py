@@ -20,9 +20,10 @@ from datetime import UTC, datetime
 from newsdesk.settings import RetrievalSettings
 from vectorstore.search import Hit, HybridRetriever
 
+from .dates import parse_dates, strip_dates
 from .extractive import split_sentences
 from .extractive import terms as content_terms
-from .query import Mention, QueryPlan, parse_dates, strip_dates, understand, without_sites
+from .query import Mention, QueryPlan, understand, without_sites
 from .types import Turn
 
 log = logging.getLogger(__name__)

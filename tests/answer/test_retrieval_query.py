@@ -6,7 +6,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from answer.query import match_sites, mentions, parse_dates, understand
+from answer.dates import parse_dates
+from answer.query import match_sites, mentions, understand
 
 NOW = datetime(2026, 11, 29, 15, 30, tzinfo=UTC)
 SITES = ["TechCrunch", "The Verge", "The Age", "The Guardian", "Cnbc | World Business News Leader",
