@@ -171,10 +171,6 @@ class Retrieval:
 
         return sorted(chosen, key=score, reverse=True)  # stable: ties keep the round-robin order
 
-    def sentence_match(self, question: str, hits: Sequence[Hit]) -> dict[str, float]:
-        """chunk_id -> the idf mass of question words its best sentence contains."""
-        return self.sentence_matches([question], hits)[0]
-
     def sentence_matches(self, texts: Sequence[str], hits: Sequence[Hit]) -> list[dict[str, float]]:
         """For each text, chunk_id -> the idf mass of the text's words that the chunk's best sentence has."""
         sentences = [(hit.chunk.chunk_id, s) for hit in hits for s in split_sentences(hit.chunk.text)]

@@ -71,7 +71,7 @@ def test_the_chunk_whose_sentence_answers_comes_first(claim_store: Store, tmp_pa
     retrieval = make_retrieval(claim_store, tmp_path / "a")
     hits = retrieval.retrieve(question)
     assert "Northgate Capital" in hits[0].chunk.text
-    match = retrieval.sentence_match(question, hits)
+    (match,) = retrieval.sentence_matches([question], hits)
     scattered = next(h for h in hits if h.chunk.url == "https://wire.example/scattered")
     assert match[hits[0].chunk.chunk_id] > match[scattered.chunk.chunk_id]
     # Ordered by the lists alone, the scattered words win.
