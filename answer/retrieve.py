@@ -43,8 +43,9 @@ CLAUSE_SPLIT = re.compile(r",(?!\s*(?:19|20)\d\d\b)|[;:?]|\b(?:and|while|whereas
 CLAUSE_MIN_TERMS = 2  # content words a claim needs for its own search ("under 30" has, "the article says" not)
 CLAUSE_K = 5  # chunks each claim search contributes (one per article)
 CLAUSE_CONTEXT = 0.1  # the whole question's weight under a claim's own words
-# The names the first search's articles share (the question's unnamed subject), under each claim's words
-# (dev queries: all-gold@10 0.738 -> 0.756, inference questions 0.589 -> 0.631; fact hits@10 0.930 -> 0.932).
+# The names the first search's articles share (the question's unnamed subject), under the words of each
+# claim and of each outlet mention (dev queries: all-gold@10 0.738 -> 0.756 with claims, -> 0.765 with
+# outlets too; inference questions 0.589 -> 0.652; fact hits@10 0.930 -> 0.933).
 SUBJECT_WEIGHT = 0.5
 ORDER_RRF_K = 20  # "ranked high by several lists", as reciprocal ranks
 
@@ -88,8 +89,11 @@ class Retrieval:
         extra = [(q, FOLLOW_UP_WEIGHT) for q in earlier]
         text = " ".join([*earlier, plan.text]) if earlier else plan.text
 
-        def run(window: tuple[int | None, int | None], sites: Sequence[str] = (), clause: str = "") -> list[Hit]:
+        def run(window: tuple[int | None, int | None], sites: Sequence[str] = (), clause: str = "",
+                subject: Sequence[str] = ()) -> list[Hit]:
             pieces = [*extra, (clause, self.clause_weight)] if clause and self.clause_weight else extra
+            if subject:
+                pieces = [*pieces, (" ".join(subject), self.subject_weight)]
             per_doc = self.site_max_per_doc if sites else None
             dense = self.site_dense or not sites
             hits = self.retriever.search(text, sites=sites, since_ts=window[0], until_ts=window[1],
@@ -110,10 +114,11 @@ class Retrieval:
                 return plan.since_ts, plan.until_ts
             return (m.since_ts, m.until_ts) if m.since_ts is not None or m.until_ts is not None else plan.period
 
-        per_site = [run(window(m), m.sites, m.clause) for m in plan.mentions] if plan.sites else []
         claims = self.claims(plan) if self.settings.max_claims else []
+        # The searches for part of the question (an outlet, a claim) also look for its unnamed subject.
         subject = (shared_names(plan.text, main, self.retriever.term_idfs)
-                   if claims and self.subject_weight else [])
+                   if (claims or plan.sites) and self.subject_weight else [])
+        per_site = [run(window(m), m.sites, m.clause, subject) for m in plan.mentions] if plan.sites else []
         claim_lists = self._claim_lists(plan, claims, subject)
         lists = [*per_site, *claim_lists, main]
         if claims and plan.dated and not plan.cued:

@@ -71,3 +71,28 @@ def test_a_shared_name_is_one_several_articles_say_and_the_question_does_not(sub
     # Only capitalised words are names: "street", "season" are in every club article but are no name.
     every = shared_names(QUESTION, hits, retriever.term_idfs, limit=50)
     assert {"Okafor", "Lumio", "Wren"} <= set(every) and not {"street", "season"} & {n.lower() for n in every}
+
+
+SCHOOL_CLUBS = [
+    *ARTICLES[:4],
+    # Civic News's other school clubs, as close to the question's words as the sponsor's article and shorter.
+    *(Article(f"https://civic.example/club-{i}", f"School life {i}", "Civic News", f"2026-03-{10 + i:02d}",
+              [f"The {name} club at the high school met again, and its members built a stage for its shows."])
+      for i, name in enumerate(["chess", "knitting", "debate", "film", "hiking", "rowing"])),
+]
+
+
+def test_an_outlet_search_also_looks_for_the_unnamed_subject(tmp_path_factory, embedder, tmp_path) -> None:
+    store = store_with(SCHOOL_CLUBS, tmp_path_factory.mktemp("school"), embedder)
+    question = "What did Civic News report about the chip startup founder's club?"
+    retrieval = make_retrieval(store, tmp_path / "a")
+    plan = retrieval.plan(question)
+    assert plan.sites == ["Civic News"] and retrieval.claims(plan) == []
+    # Civic News's own search, by the question's words alone, ranks five other clubs above the sponsor's...
+    alone = retrieval.retriever.search(question, sites=["Civic News"], k=5, max_per_doc=1, dense=False)
+    assert SPONSOR not in {h.chunk.url for h in alone}
+    # ...with the name the first search's articles share, it finds the article about the founder's club.
+    assert SPONSOR in {h.chunk.url for h in retrieval.retrieve(question)}
+    without = make_retrieval(store, tmp_path / "b")
+    without.subject_weight = 0.0
+    assert SPONSOR not in {h.chunk.url for h in without.retrieve(question)}
