@@ -4,8 +4,8 @@
 says "Sam Altman", yet every article it needs does: the first search finds the articles that match most of
 the question, and the name they share is the bridge to the ones that match a claim only in other words
 ("Altman backs teens' startup" shares just "startup" with its claim). A name that several of the top
-articles share and the question does not say is added to each claim's search (pseudo-relevance feedback,
-kept to names so a common topic word does not take over).
+articles share and the question does not say is added to the search of each claim and of each outlet the
+question names (pseudo-relevance feedback, kept to names so a common topic word does not take over).
 """
 
 from __future__ import annotations
