@@ -623,14 +623,6 @@ def _discard_pool(pool: ProcessPoolExecutor, *, kill: bool) -> None:
     pool.shutdown(wait=False)  # not cancel_futures: a cancelled future would read as our caller's cancellation
 
 
-def close_pool() -> None:
-    """Stop the extraction workers (at shutdown; the next extract_async starts new ones)."""
-    with _pool_lock:
-        pool = _pool
-    if pool is not None:
-        _discard_pool(pool, kill=False)
-
-
 def _slot() -> asyncio.Semaphore:
     """One slot per worker and event loop, so the deadline runs from when a worker is free."""
     loop = asyncio.get_running_loop()
