@@ -107,13 +107,18 @@ def news_store(tmp_path_factory: pytest.TempPathFactory, embedder) -> Store:
     return store_with(ARTICLES, tmp_path_factory.mktemp("news"), embedder)
 
 
-@pytest.fixture
-def retrieval(news_store: Store, tmp_path: Path):
+def make_retrieval(store: Store, where: Path, **overrides: object):
+    """A Retrieval over `store` (its lexical index under `where`) at NOW, settings changed by `overrides`."""
     from answer.retrieve import Retrieval
     from vectorstore.search import HybridRetriever
 
-    settings = retrieval_settings()
-    return Retrieval(HybridRetriever(news_store, settings, tmp_path / "lexical"), settings, clock=lambda: NOW)
+    settings = retrieval_settings(**overrides)
+    return Retrieval(HybridRetriever(store, settings, where), settings, clock=lambda: NOW)
+
+
+@pytest.fixture
+def retrieval(news_store: Store, tmp_path: Path):
+    return make_retrieval(news_store, tmp_path / "lexical")
 
 
 def by_url(url: str) -> Article:

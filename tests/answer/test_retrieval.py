@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from answer.retrieve import Retrieval, merge_round_robin
 from answer.types import Turn
-from tests.answer.conftest import ARTICLES, NOW, by_url, retrieval_settings
+from tests.answer.conftest import ARTICLES, by_url, make_retrieval, retrieval_settings
 from vectorstore.search import HybridRetriever
 
 
@@ -78,8 +78,7 @@ def test_at_most_max_per_doc_chunks_of_one_article(news_store, tmp_path) -> None
     loose = retrieval_settings(max_per_doc=10, top_k=4)
     hits = HybridRetriever(news_store, loose, tmp_path / "a").search(question)
     assert Counter(h.chunk.doc_id for h in hits).most_common(1)[0][1] >= 3  # the long profile crowds the context
-    tight = retrieval_settings(max_per_doc=2, top_k=4)
-    hits = Retrieval(HybridRetriever(news_store, tight, tmp_path / "b"), tight, clock=lambda: NOW).retrieve(question)
+    hits = make_retrieval(news_store, tmp_path / "b", max_per_doc=2, top_k=4).retrieve(question)
     assert max(Counter(h.chunk.doc_id for h in hits).values()) <= 2
     assert "https://eunews.example/mistral-funding" in urls(hits)
 

@@ -7,9 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from answer.retrieve import Retrieval
-from tests.answer.conftest import NOW, Article, retrieval_settings, store_with
-from vectorstore.search import HybridRetriever
+from tests.answer.conftest import Article, make_retrieval, store_with
 from vectorstore.store import Store
 
 PROFILE = ("Quillon's chief executive talked about national robot safety rules, the Senate, and Quillon's new "
@@ -41,11 +39,6 @@ QUESTION = ("Which chief executive of Quillon was a national chess champion, bou
 @pytest.fixture(scope="module")
 def claim_store(tmp_path_factory: pytest.TempPathFactory, embedder) -> Store:
     return store_with(ARTICLES, tmp_path_factory.mktemp("claims"), embedder)
-
-
-def make_retrieval(store: Store, where, **overrides: object) -> Retrieval:
-    settings = retrieval_settings(**overrides)
-    return Retrieval(HybridRetriever(store, settings, where), settings, clock=lambda: NOW)
 
 
 def test_each_claim_of_a_question_brings_its_own_source(claim_store: Store, tmp_path) -> None:

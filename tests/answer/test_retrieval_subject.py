@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from answer.retrieve import Retrieval
 from answer.subject import shared_names
-from tests.answer.conftest import NOW, Article, retrieval_settings, store_with
-from vectorstore.search import HybridRetriever
+from tests.answer.conftest import Article, make_retrieval, store_with
 from vectorstore.store import Store
 
 SPONSOR = "https://civic.example/okafor-robots"
@@ -38,13 +36,8 @@ def subject_store(tmp_path_factory: pytest.TempPathFactory, embedder) -> Store:
     return store_with(ARTICLES, tmp_path_factory.mktemp("subject"), embedder)
 
 
-def make_retrieval(store: Store, where) -> Retrieval:
-    settings = retrieval_settings(top_k=5)
-    return Retrieval(HybridRetriever(store, settings, where), settings, clock=lambda: NOW)
-
-
 def test_the_name_the_articles_share_finds_the_claim_said_in_other_words(subject_store: Store, tmp_path) -> None:
-    retrieval = make_retrieval(subject_store, tmp_path / "a")
+    retrieval = make_retrieval(subject_store, tmp_path / "a", top_k=5)
     claim = "sponsored a teenager's robotics club"
     assert claim in retrieval.claims(retrieval.plan(QUESTION))
     # The claim's own words find the clubs, not Okafor's robot builders...
@@ -54,14 +47,14 @@ def test_the_name_the_articles_share_finds_the_claim_said_in_other_words(subject
     assert "Okafor" in shared_names(QUESTION, main, retrieval.retriever.term_idfs)
     # ...and with it the claim's search brings the article that says it.
     assert SPONSOR in {h.chunk.url for h in retrieval.retrieve(QUESTION)}
-    without = make_retrieval(subject_store, tmp_path / "b")
+    without = make_retrieval(subject_store, tmp_path / "b", top_k=5)
     without.subject_weight = 0.0
     assert SPONSOR not in {h.chunk.url for h in without.retrieve(QUESTION)}
 
 
 def test_a_shared_name_is_one_several_articles_say_and_the_question_does_not(subject_store: Store,
                                                                                tmp_path) -> None:
-    retriever = make_retrieval(subject_store, tmp_path).retriever
+    retriever = make_retrieval(subject_store, tmp_path, top_k=5).retriever
     hits = retriever.search(QUESTION, k=10)
     names = shared_names(QUESTION, hits, retriever.term_idfs)
     assert names and {"Okafor", "Lumio"} & set(names)
@@ -85,7 +78,7 @@ SCHOOL_CLUBS = [
 def test_an_outlet_search_also_looks_for_the_unnamed_subject(tmp_path_factory, embedder, tmp_path) -> None:
     store = store_with(SCHOOL_CLUBS, tmp_path_factory.mktemp("school"), embedder)
     question = "What did Civic News report about the chip startup founder's club?"
-    retrieval = make_retrieval(store, tmp_path / "a")
+    retrieval = make_retrieval(store, tmp_path / "a", top_k=5)
     plan = retrieval.plan(question)
     assert plan.sites == ["Civic News"] and retrieval.claims(plan) == []
     # Civic News's own search, by the question's words alone, ranks five other clubs above the sponsor's...
@@ -93,6 +86,6 @@ def test_an_outlet_search_also_looks_for_the_unnamed_subject(tmp_path_factory, e
     assert SPONSOR not in {h.chunk.url for h in alone}
     # ...with the name the first search's articles share, it finds the article about the founder's club.
     assert SPONSOR in {h.chunk.url for h in retrieval.retrieve(question)}
-    without = make_retrieval(store, tmp_path / "b")
+    without = make_retrieval(store, tmp_path / "b", top_k=5)
     without.subject_weight = 0.0
     assert SPONSOR not in {h.chunk.url for h in without.retrieve(question)}
