@@ -33,7 +33,7 @@ _FRAMING = {
     "whereas", "compared", "comparison", "regarding", "concerning", "based", "like", "one", "single", "separate",
 }
 _STOP = set(STOPWORDS_EN) | _FRAMING
-_WORD = re.compile(r"[A-Za-z0-9][\w'’-]*")
+WORD = re.compile(r"[A-Za-z0-9][\w'’-]*")
 _SENTENCE_END = re.compile(r"(?:(?<=[.!?])|(?<=[.!?][\"'”’)\]]))\s+(?=[\"'“‘(\[]?[A-Z0-9])")
 _ABBREV = re.compile(r"\b(?:Mr|Mrs|Ms|Dr|Prof|Sr|Jr|St|Inc|Ltd|Co|Corp|vs|No|U\.S|U\.K|Jan|Feb|Mar|Apr|Jun|Jul|Aug|"
                      r"Sep|Sept|Oct|Nov|Dec|[A-Z])\.$")
@@ -42,14 +42,14 @@ _stemmer = Stemmer.Stemmer("english")
 
 def terms(text: str) -> list[str]:
     """Stemmed content words, lower-cased, stop and framing words left out."""
-    words = [w.lower().strip("'’-") for w in _WORD.findall(text)]
+    words = [w.lower().strip("'’-") for w in WORD.findall(text)]
     return _stemmer.stemWords([w for w in words if w and w not in _STOP and len(w) > 1])
 
 
 def question_weights(question: str) -> dict[str, float]:
     """Term -> weight: names (capitalised mid-sentence) and numbers count double."""
     weights: dict[str, float] = {}
-    for i, m in enumerate(_WORD.finditer(question)):
+    for i, m in enumerate(WORD.finditer(question)):
         word = m.group(0)
         stems = terms(word)
         if not stems:

@@ -90,10 +90,9 @@ class Retrieval:
         text = " ".join([*earlier, plan.text]) if earlier else plan.text
 
         def run(window: tuple[int | None, int | None], sites: Sequence[str] = (), clause: str = "",
-                subject: Sequence[str] = ()) -> list[Hit]:
+                focus: Sequence[tuple[str, float]] = ()) -> list[Hit]:
             pieces = [*extra, (clause, self.clause_weight)] if clause and self.clause_weight else extra
-            if subject:
-                pieces = [*pieces, (" ".join(subject), self.subject_weight)]
+            pieces = [*pieces, *focus]
             per_doc = self.site_max_per_doc if sites else None
             dense = self.site_dense or not sites
             hits = self.retriever.search(text, sites=sites, since_ts=window[0], until_ts=window[1],
@@ -118,8 +117,9 @@ class Retrieval:
         # The searches for part of the question (an outlet, a claim) also look for its unnamed subject.
         subject = (shared_names(plan.text, main, self.retriever.term_idfs)
                    if (claims or plan.sites) and self.subject_weight else [])
-        per_site = [run(window(m), m.sites, m.clause, subject) for m in plan.mentions] if plan.sites else []
-        claim_lists = self._claim_lists(plan, claims, subject)
+        focus = [(" ".join(subject), self.subject_weight)] if subject else []
+        per_site = [run(window(m), m.sites, m.clause, focus) for m in plan.mentions] if plan.sites else []
+        claim_lists = self._claim_lists(plan, claims, focus)
         lists = [*per_site, *claim_lists, main]
         if claims and plan.dated and not plan.cued:
             # Dates said of events inside a many-part question ("a product going on sale on November 16",
@@ -150,14 +150,13 @@ class Retrieval:
         parts = [p for p in parts if len(content_terms(p)) >= CLAUSE_MIN_TERMS]
         return parts[: self.settings.max_claims] if len(parts) >= 2 else []
 
-    def _claim_lists(self, plan: QueryPlan, claims: Sequence[str], subject: Sequence[str] = ()) -> list[list[Hit]]:
-        """One BM25 search per claim, within the question's outlets, one chunk per article, with the
-        question's unnamed subject (`subject`, see answer/subject.py) under the claim's words. A claim's own
+    def _claim_lists(self, plan: QueryPlan, claims: Sequence[str],
+                     focus: Sequence[tuple[str, float]] = ()) -> list[list[Hit]]:
+        """One BM25 search per claim, within the question's outlets, one chunk per article, with `focus`
+        (the question's unnamed subject, see answer/subject.py) under the claim's words. A claim's own
         dates bound it ("the report published on October 4"); a claim without dates is bounded only by
         what bounds the whole question ("last week"), as it may be about another source."""
-        extra = [(plan.text, CLAUSE_CONTEXT)]
-        if subject:
-            extra.append((" ".join(subject), self.subject_weight))
+        extra = [(plan.text, CLAUSE_CONTEXT), *focus]
         out = []
         for claim in claims:
             since, until = parse_dates(claim, self.clock())

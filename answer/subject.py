@@ -10,16 +10,15 @@ question names (pseudo-relevance feedback, kept to names so a common topic word 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 
 from vectorstore.search import Hit
 
+from .extractive import WORD
 from .extractive import terms as content_terms
 
 SUBJECT_NAMES = 3  # at most this many shared names
 SUBJECT_MIN_ARTICLES = 3  # a name counts when this many distinct articles among the top hits say it
-_WORD = re.compile(r"[A-Za-z0-9][\w'’-]*")
 
 Idfs = Callable[[Sequence[str]], list[dict[int, float]]]
 
@@ -32,7 +31,7 @@ def shared_names(question: str, hits: Sequence[Hit], idfs: Idfs, *, limit: int =
     articles: dict[str, set[str]] = {}
     surface: dict[str, str] = {}
     for hit in hits:
-        for word in _WORD.findall(hit.chunk.text):
+        for word in WORD.findall(hit.chunk.text):
             stems = content_terms(word) if word[0].isupper() else []
             if not stems or stems[0] in said:
                 continue
