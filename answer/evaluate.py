@@ -8,7 +8,15 @@ uses. Metrics follow the MultiHop-RAG paper (Tang & Yang 2024) so figures compar
   null queries are excluded;
 - article hits@10: a gold url among the top-10 chunks' urls; all gold@10: every gold url there;
 - null_refusal / false_refusal: declined null queries / declined answerable ones;
-- answer_accuracy (with an answer function, e.g. an LLM): the gold answer is contained in the reply.
+- answer quality, in both modes, over answerable queries: answer_accuracy (the paper's lenient check: the
+  gold answer is in the answer, as words: "no" is not found in "not"); name_accuracy, the same over
+  queries whose gold answer is a name (not a Yes/No or a verdict like "Consistent"); lead_accuracy, the
+  answer's first line (its first 15 words) holds the gold name; the *_rest pair of both without the three
+  commonest gold names of the query set (two thirds of MultiHop-RAG's inference answers are three names);
+  junk_sentence_rate, the share of quoted sentences that occur word for word in 3 or more corpus articles.
+
+The eval store is keyed by the corpus, the ingest pipeline's version and the embedder: a change to any of
+them builds a new store (the old one stays until removed).
 """
 
 from __future__ import annotations
@@ -24,6 +32,7 @@ from typing import Any
 
 from newsdesk.settings import Paths, Settings
 from vectorstore.search import Hit
+from vectorstore.text import sentence_key, sentence_keys, split_sentences
 
 from .types import Answer
 
@@ -33,7 +42,16 @@ Progress = Callable[[str, int, int], None]  # (stage, done, total)
 AnswerFn = Callable[[str, list[Hit]], Answer]  # question, retrieved hits -> answer
 _WS = re.compile(r"\s+")
 METRICS = ("fact_hits_at_4", "fact_hits_at_10", "fact_mrr_at_10", "article_hits_at_10", "all_gold_at_10",
-           "null_refusal", "false_refusal", "answer_accuracy")
+           "null_refusal", "false_refusal", "answer_accuracy", "name_accuracy", "lead_accuracy",
+           "name_accuracy_rest", "lead_accuracy_rest", "junk_sentence_rate")
+LEAD_WORDS = 15
+JUNK_ARTICLES = 3
+# Gold answers that are a verdict, not a name (their first word).
+VERDICTS = {"yes", "no", "true", "false", "agree", "agreement", "agreed", "align", "aligned", "consistent",
+            "consistency", "inconsistent", "similar", "same", "different", "contradictory", "before", "after",
+            "smaller", "larger", "superior", "inferior", "win", "lose", "higher", "lower", "more", "less",
+            "insufficient", "increase", "decrease", "neither", "both", "none"}
+_MARKS = re.compile(r"\s*\[\d+\]|\*\*")
 
 
 def squash(text: str) -> str:
@@ -62,8 +80,64 @@ def score_query(query: dict[str, Any], hits: Sequence[Hit]) -> dict[str, float]:
     }
 
 
+def plain(text: str) -> str:
+    """Answer text without [n] marks and bold."""
+    return _MARKS.sub("", text)
+
+
+def contains(text: str, gold: str) -> bool:
+    """The gold answer is in the text as words (case ignored): "no" is not found in "not"."""
+    gold = gold.strip().rstrip(".").strip()
+    return bool(gold) and re.search(rf"(?<!\w){re.escape(gold)}(?!\w)", plain(text), re.IGNORECASE) is not None
+
+
 def is_correct(answer: Answer, gold: str) -> bool:
-    return not answer.refused and gold.strip().lower().rstrip(".") in answer.text.lower()
+    return not answer.refused and contains(answer.text, gold)
+
+
+def is_name(gold: str) -> bool:
+    words = gold.strip().rstrip(".").lower().split()
+    return bool(words) and words[0] not in VERDICTS
+
+
+def first_line(text: str) -> str:
+    return " ".join(plain(text).strip().split("\n", 1)[0].split()[:LEAD_WORDS])
+
+
+def commonest_names(queries: Sequence[dict[str, Any]], n: int = 3) -> set[str]:
+    counts: dict[str, int] = {}
+    for q in queries:
+        if q["question_type"] != "null_query" and is_name(q["answer"]):
+            key = q["answer"].strip().rstrip(".").lower()
+            counts[key] = counts.get(key, 0) + 1
+    return set(sorted(counts, key=lambda k: -counts[k])[:n])
+
+
+def recurring_sentences(articles: Iterable[dict[str, Any]], at_least: int = JUNK_ARTICLES) -> set[int]:
+    """Keys of the sentences that occur in `at_least` articles of the corpus."""
+    counts: dict[int, int] = {}
+    for article in articles:
+        for key in sentence_keys(article.get("body", "")).tolist():
+            counts[key] = counts.get(key, 0) + 1
+    return {k for k, c in counts.items() if c >= at_least}
+
+
+def answer_scores(answer: Answer, gold: str, common: set[str], junk: set[int] | None) -> dict[str, Any]:
+    """Answer metrics of one answerable query."""
+    row: dict[str, Any] = {"answer_accuracy": float(is_correct(answer, gold))}
+    if is_name(gold):
+        named = float(is_correct(answer, gold))
+        led = float(not answer.refused and contains(first_line(answer.text), gold))
+        row.update(name_accuracy=named, lead_accuracy=led)
+        if gold.strip().rstrip(".").lower() not in common:
+            row.update(name_accuracy_rest=named, lead_accuracy_rest=led)
+    if junk is not None and not answer.refused:
+        body = plain(answer.text).split("\n", 1)[-1] if answer.lead and "\n" in answer.text else plain(answer.text)
+        body = "" if answer.lead and "\n" not in answer.text else body
+        keys = [sentence_key(s) for s in split_sentences(body)]
+        keys = [k for k in keys if k is not None]
+        row.update(answer_sentences=len(keys), junk_sentences=sum(k in junk for k in keys))
+    return row
 
 
 def aggregate(rows: Iterable[dict[str, Any]]) -> dict[str, Any]:
@@ -78,6 +152,9 @@ def aggregate(rows: Iterable[dict[str, Any]]) -> dict[str, Any]:
         for metric in METRICS:
             values = [r[metric] for r in members if r.get(metric) is not None]
             summary[metric] = round(sum(values) / len(values), 4) if values else None
+        sentences = sum(r.get("answer_sentences", 0) for r in members)
+        if sentences:  # a share of all quoted sentences, not a mean of per-answer shares
+            summary["junk_sentence_rate"] = round(sum(r.get("junk_sentences", 0) for r in members) / sentences, 4)
         out[name] = summary
     return out
 
@@ -94,33 +171,37 @@ def evaluate(
     retrieve: Callable[[str], list[Hit]],
     compose: AnswerFn,
     *,
-    judge_answers: bool = False,
+    junk: set[int] | None = None,
     progress: Progress | None = None,
 ) -> dict[str, Any]:
-    """Run every query; returns {"summary": per-type metrics, "rows": per-query figures}."""
+    """Run every query; returns {"summary": per-type metrics, "rows": per-query figures and answers}.
+    `junk`: keys of the corpus's recurring sentences, for junk_sentence_rate."""
     rows: list[dict[str, Any]] = []
+    common = commonest_names(queries)
     for i, query in enumerate(queries):
         hits = retrieve(query["query"])
         answer = compose(query["query"], hits)
         null = query["question_type"] == "null_query"
         row: dict[str, Any] = {"query": query["query"], "question_type": query["question_type"],
-                               "refused": answer.refused}
+                               "gold": query.get("answer", ""), "refused": answer.refused, "answer": answer.text,
+                               "lead": answer.lead}
         if null:
             row["null_refusal"] = float(answer.refused)
         else:
             row.update(score_query(query, hits))
             row["false_refusal"] = float(answer.refused)
-        if judge_answers:
-            row["answer_accuracy"] = float(answer.refused) if null else float(is_correct(answer, query["answer"]))
+            row.update(answer_scores(answer, query.get("answer", ""), common, junk))
         rows.append(row)
         if progress:
             progress("queries", i + 1, len(queries))
     return {"summary": aggregate(rows), "rows": rows}
 
 
-def corpus_dir(settings: Settings, corpus: Path) -> Path:
-    digest = hashlib.sha256(corpus.read_bytes()).hexdigest()[:16]
-    return Paths(settings.data_dir).eval_dir / digest
+def corpus_dir(settings: Settings, corpus: Path, pipeline: str = "") -> Path:
+    """Where the eval store of this corpus, ingest pipeline version and embedder lives."""
+    digest = hashlib.sha256(corpus.read_bytes())
+    digest.update(f"\0{pipeline}\0{settings.embedding.model}".encode())
+    return Paths(settings.data_dir).eval_dir / digest.hexdigest()[:16]
 
 
 def run_eval(
@@ -136,11 +217,11 @@ def run_eval(
     """Import `corpus` (once), run `queries` through Retrieval and an answer function, report metrics.
 
     `answer` defaults to the extractive composer; pass the LLM answer service's function to measure
-    answer_accuracy. `importer(store, corpus, progress)` defaults to the ingest pipeline's bulk import.
+    that. `importer(store, corpus, progress)` defaults to the ingest pipeline's bulk import.
     """
     from .extractive import compose
 
-    where = corpus_dir(settings, corpus)
+    where = corpus_dir(settings, corpus, _pipeline_version(settings))
     store, retrieval = open_eval_retrieval(settings, where)
     marker = where / "imported.json"
     if not marker.exists():
@@ -150,8 +231,8 @@ def run_eval(
     articles = json.loads(corpus.read_text())
     retrieval.clock = corpus_clock(articles)
     items = json.loads(queries.read_text())[: limit or None]
-    compose_fn = answer or (lambda q, hits: compose(q, hits, settings.answer))
-    report = evaluate(items, retrieval.retrieve, compose_fn, judge_answers=answer is not None, progress=progress)
+    compose_fn = answer or (lambda q, hits: compose(q, hits, settings.answer, boilerplate=retrieval.boilerplate))
+    report = evaluate(items, retrieval.retrieve, compose_fn, junk=recurring_sentences(articles), progress=progress)
     report["store"] = str(where)
     report["mode"] = "llm" if answer is not None else "extractive"
     return report
@@ -169,6 +250,12 @@ def open_eval_retrieval(settings: Settings, where: Path) -> tuple[Any, Any]:
     store = open_store(chroma, where, build_embedder(settings.embedding))
     retriever = HybridRetriever(store, settings.retrieval, Paths(where).lexical)
     return store, Retrieval(retriever, settings.retrieval)
+
+
+def _pipeline_version(settings: Settings) -> str:
+    from ingest.pipeline import pipeline_version
+
+    return pipeline_version(settings.chunk)
 
 
 def _bulk_importer(settings: Settings) -> Callable[[Any, Path, Progress | None], None]:

@@ -1,85 +1,45 @@
-"""Extractive answers, the default with no LLM: the few retrieved sentences that best answer a question.
+"""Extractive answers, the default with no LLM: the answer the sources name, then the sentences that show it.
 
-`compose(question, hits, settings)` picks whole sentences from the retrieved chunk bodies (never the
-header, never a fragment cut at a chunk border), greedily, each one chosen for the question terms it
-adds, until about `settings.max_words`. Each sentence is followed by its [n]; citations are numbered
-in order of first use and built from stored metadata. When the retrieved text covers too little of
-what the question asks about (`evidence < settings.min_score`), it refuses instead.
+`compose(question, hits, settings, boilerplate=...)`:
+1. Refuses when the retrieved text covers too little of what the question asks about
+   (`evidence < settings.min_score`).
+2. Leads with the answer when the question asks for a name, a figure or a date and the sources clearly
+   give one (`answer.lead`): "**Sam Bankman-Fried** [1][2]" on the first line.
+3. Quotes whole sentences of the retrieved chunk bodies (never the header, never a fragment cut at a chunk
+   border), greedily, each chosen for the question terms it adds (and for naming the led answer), until
+   about `settings.max_words`. A sentence must bear on the question: hold a good share of its terms, or
+   the led answer. Boilerplate is never quoted: sentences that recur word for word across articles
+   (`boilerplate`, from the lexical index), questions put to readers, fragments. A sentence starting with
+   "He", "It", "The company" is quoted with the sentence before it, or not at all.
+4. A question that asks whether two outlets agree gets one line per outlet, each with what that outlet
+   says about the point, cited; no verdict (Yes or No is for a model to say).
+Citations are numbered in order of first use and built from stored metadata.
 """
 
 from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-
-import Stemmer
-from bm25s.stopwords import STOPWORDS_EN
+from datetime import UTC, datetime
 
 from newsdesk.settings import AnswerSettings
 from vectorstore.search import Hit
 
+from .lead import Lead, ask_of, find_lead
 from .types import Answer, Citation
+from .words import chunk_sentences, question_weights, quotable, terms
 
 REFUSAL = "My sources don't cover that."
-# Words that frame a question rather than name what it is about.
-_FRAMING = {
-    "article", "articles", "report", "reports", "reported", "reporting", "according", "considering", "information",
-    "suggest", "suggests", "mention", "mentioned", "mentions", "discuss", "discussed", "discussing", "detail",
-    "detailing", "published", "publish", "source", "sources", "news", "story", "latest", "recent", "recently",
-    "say", "said", "says", "tell", "told", "question", "answer", "which", "what", "who", "whom", "whose", "when",
-    "where", "why", "how", "does", "did", "do", "is", "was", "were", "are", "between", "both", "also", "while",
-    "whereas", "compared", "comparison", "regarding", "concerning", "based", "like", "one", "single", "separate",
-}
-_STOP = set(STOPWORDS_EN) | _FRAMING
-WORD = re.compile(r"[A-Za-z0-9][\w'’-]*")
-_SENTENCE_END = re.compile(r"(?:(?<=[.!?])|(?<=[.!?][\"'”’)\]]))\s+(?=[\"'“‘(\[]?[A-Z0-9])")
-_ABBREV = re.compile(r"\b(?:Mr|Mrs|Ms|Dr|Prof|Sr|Jr|St|Inc|Ltd|Co|Corp|vs|No|U\.S|U\.K|Jan|Feb|Mar|Apr|Jun|Jul|Aug|"
-                     r"Sep|Sept|Oct|Nov|Dec|[A-Z])\.$")
-_stemmer = Stemmer.Stemmer("english")
-
-
-def terms(text: str) -> list[str]:
-    """Stemmed content words, lower-cased, stop and framing words left out."""
-    words = [w.lower().strip("'’-") for w in WORD.findall(text)]
-    return _stemmer.stemWords([w for w in words if w and w not in _STOP and len(w) > 1])
-
-
-def question_weights(question: str) -> dict[str, float]:
-    """Term -> weight: names (capitalised mid-sentence) and numbers count double."""
-    weights: dict[str, float] = {}
-    for i, m in enumerate(WORD.finditer(question)):
-        word = m.group(0)
-        stems = terms(word)
-        if not stems:
-            continue
-        named = (i > 0 and word[0].isupper()) or word[0].isdigit()
-        weights[stems[0]] = max(weights.get(stems[0], 0.0), 2.0 if named else 1.0)
-    return weights
-
-
-def split_sentences(text: str) -> list[str]:
-    parts: list[str] = []
-    pending = ""
-    for piece in _SENTENCE_END.split(text):
-        pending = f"{pending} {piece}".strip() if pending else piece.strip()
-        if not _ABBREV.search(pending):
-            parts.append(pending)
-            pending = ""
-    if pending:
-        parts.append(pending)
-    return parts
-
-
-def chunk_sentences(hit: Hit) -> list[str]:
-    """Whole, readable sentences of a chunk: the fragments cut at its borders are dropped."""
-    sentences = split_sentences(hit.chunk.text)
-    if sentences and hit.chunk.char_start > 0 and not re.match(r"[\"'“‘(\[]?[A-Z0-9]", sentences[0]):
-        sentences = sentences[1:]  # the chunker starts at sentences, except inside an overlong one
-    if sentences and not re.search(r"[.!?][\"'”’)\]]*$", sentences[-1]):
-        sentences = sentences[:-1]
-    return [s for s in sentences if 5 <= len(s.split()) <= 70 and not s.isupper()]
+Boilerplate = Callable[[Iterable[str]], set[str]]  # sentences -> those that are boilerplate
+BEAR_SHARE = 0.25  # of the question's term weight a quoted sentence must hold (unless it names the lead) ...
+BEAR_MIN = 3.0  # ... or this much of it: two names, or three plain terms, for a long question
+LEAD_GAIN = 1.5  # what naming the led answer adds to a sentence's worth, in question-term weight
+MAX_SENTENCES = 4
+_DANGLING = re.compile(r"^(?:he|she|it|they|his|her|its|their|this|these|those|that|such|the (?:company|firm|"
+                       r"group|startup|platform|team|club|organi[sz]ation|agency|move|deal|report|move))\b",
+                       re.IGNORECASE)
 
 
 @dataclass
@@ -88,6 +48,7 @@ class _Candidate:
     hit_index: int
     stems: set[str]
     words: int
+    names_lead: bool = False
 
 
 def evidence(weights: dict[str, float], hits: Sequence[Hit], depth: int = 4) -> float:
@@ -101,61 +62,166 @@ def evidence(weights: dict[str, float], hits: Sequence[Hit], depth: int = 4) -> 
     return sum(w for t, w in weights.items() if t in found) / total
 
 
-def select(question: str, hits: Sequence[Hit], max_words: int, depth: int) -> list[_Candidate]:
-    weights = question_weights(question)
+def candidates(hits: Sequence[Hit], depth: int, boilerplate: Boilerplate | None = None) -> list[_Candidate]:
+    """Every quotable sentence of the first `depth` chunks, once; a dangling one joined to the one before."""
+    per_hit = [chunk_sentences(hit) for hit in hits[:depth]]
+    junk = boilerplate({s for sentences in per_hit for s in sentences}) if boilerplate else set()
     seen: set[str] = set()
     pool: list[_Candidate] = []
-    for i, hit in enumerate(hits[:depth]):
-        for sentence in chunk_sentences(hit):
+    for i, sentences in enumerate(per_hit):
+        for j, sentence in enumerate(sentences):
+            if sentence in junk or not quotable(sentence):
+                continue
+            if _DANGLING.match(sentence):
+                before = sentences[j - 1] if j else ""
+                if not before or before in junk or not quotable(before) or _DANGLING.match(before):
+                    continue
+                sentence = f"{before} {sentence}"
             key = re.sub(r"\W+", "", sentence.lower())
             if key in seen:
                 continue  # overlapping chunks repeat sentences
             seen.add(key)
             pool.append(_Candidate(sentence, i, set(terms(sentence)), len(sentence.split())))
+    return pool
+
+
+def _names(text: str, lead: Lead | None) -> bool:
+    if lead is None:
+        return False
+    lower = text.lower()
+    return any(part.lower() in lower or part.split()[-1].lower() in lower for part, _ in lead.parts if part.split())
+
+
+def select(weights: dict[str, float], pool: list[_Candidate], max_words: int, lead: Lead | None = None,
+           limit: int = MAX_SENTENCES) -> list[_Candidate]:
+    """Greedy: the sentence adding most question weight for its length and rank, while it bears on the question."""
+    total = sum(weights.values()) or 1.0
+    pool = [c for c in pool if _bears(c, weights, total, lead)]
     chosen: list[_Candidate] = []
     covered: set[str] = set()
     words = 0
+    named = False
 
     def gain(c: _Candidate) -> float:  # the question weight a sentence adds, for its length and rank
         new = sum(weights.get(t, 0.0) for t in c.stems - covered)
+        if c.names_lead and not named:
+            new += LEAD_GAIN
         return new / math.sqrt(max(c.words, 8)) / (1 + 0.15 * c.hit_index)
 
-    while pool:
+    while pool and len(chosen) < limit:
         best = max(pool, key=gain)
-        if gain(best) <= 0 or (chosen and words + best.words > max_words):
-            pool.remove(best)
-            if gain(best) <= 0:
-                break
+        pool.remove(best)
+        if gain(best) <= 0:
+            break
+        if chosen and words + best.words > max_words:
             continue
         chosen.append(best)
         covered |= best.stems
         words += best.words
-        pool.remove(best)
-        if len(chosen) >= 4:
-            break
+        named = named or best.names_lead
     return chosen
 
 
-def compose(question: str, hits: Sequence[Hit], settings: AnswerSettings) -> Answer:
+def _bears(c: _Candidate, weights: dict[str, float], total: float, lead: Lead | None) -> bool:
+    c.names_lead = _names(c.text, lead)
+    held = sum(w for t, w in weights.items() if t in c.stems)
+    return c.names_lead or held >= min(BEAR_SHARE * total, BEAR_MIN)
+
+
+def compose(question: str, hits: Sequence[Hit], settings: AnswerSettings, *,
+            boilerplate: Boilerplate | None = None) -> Answer:
     ids = [h.chunk.chunk_id for h in hits]
     weights = question_weights(question)
     if evidence(weights, hits) < settings.min_score:
         return Answer(REFUSAL, [], "extractive", True, chunks=ids)
-    chosen = select(question, hits, settings.max_words, settings.context_chunks)
-    if not chosen:
+    context = list(hits[: settings.context_chunks])
+    pool = candidates(context, len(context), boilerplate)
+    book = _Book(context)
+    outlets = _compared_outlets(question, context)
+    if outlets:
+        lines = _side_by_side(question, outlets, pool, context, book)
+        if lines:
+            return book.answer("\n".join(lines), ids)
+    lead = find_lead(question, context, weights, sites=sorted({h.chunk.site for h in context}))
+    chosen = select(weights, pool, settings.max_words, lead)
+    if not chosen and lead is None:
         return Answer(REFUSAL, [], "extractive", True, chunks=ids)
-    numbers: dict[str, int] = {}
-    quotes: dict[str, list[str]] = {}
-    parts: list[str] = []
-    for cand in chosen:
-        chunk = hits[cand.hit_index].chunk
-        n = numbers.setdefault(chunk.doc_id, len(numbers) + 1)
-        quotes.setdefault(chunk.doc_id, []).append(cand.text)
-        parts.append(f"{cand.text} [{n}]")
-    citations: list[Citation] = []
-    by_doc = {h.chunk.doc_id: h.chunk for h in reversed(hits)}
-    for doc_id, n in numbers.items():
-        c = by_doc[doc_id]
-        citations.append(Citation(n, c.url, c.title, c.site, c.published[:10], " ".join(quotes[doc_id])))
-    as_of = max((c.published for c in citations if c.published), default="")
-    return Answer(" ".join(parts), citations, "extractive", False, as_of=as_of, chunks=ids)
+    quoted = " ".join(f"{c.text} [{book.cite(context[c.hit_index].chunk.doc_id, c.text)}]" for c in chosen)
+    if lead is None:
+        return book.answer(quoted, ids)
+    parts = []
+    for text, doc_ids in lead.parts:
+        marks = "".join(f"[{book.cite(d, _quote_for(d, text, pool, context))}]" for d in doc_ids)
+        parts.append(f"**{text}** {marks}")
+    return book.answer("; ".join(parts) + ("\n" + quoted if quoted else ""), ids, lead=lead.text)
+
+
+def _quote_for(doc_id: str, text: str, pool: list[_Candidate], context: Sequence[Hit]) -> str:
+    """The sentence of this source that says the led answer (for the citation's quote)."""
+    lower = text.lower()
+    for c in pool:
+        if context[c.hit_index].chunk.doc_id == doc_id and lower in c.text.lower():
+            return c.text
+    for hit in context:
+        if hit.chunk.doc_id == doc_id:
+            for sentence in chunk_sentences(hit):
+                if lower in sentence.lower():
+                    return sentence
+    return ""
+
+
+class _Book:
+    """Citations in order of first use, each with the passages the answer took from its source."""
+
+    def __init__(self, context: Sequence[Hit]):
+        self._chunks = {h.chunk.doc_id: h.chunk for h in reversed(context)}
+        self._numbers: dict[str, int] = {}
+        self._quotes: dict[str, list[str]] = {}
+
+    def cite(self, doc_id: str, quote: str = "") -> int:
+        n = self._numbers.setdefault(doc_id, len(self._numbers) + 1)
+        quotes = self._quotes.setdefault(doc_id, [])
+        if quote and quote not in quotes:
+            quotes.append(quote)
+        return n
+
+    def answer(self, text: str, ids: list[str], lead: str = "") -> Answer:
+        citations = []
+        for doc_id, n in self._numbers.items():
+            c = self._chunks[doc_id]
+            citations.append(Citation(n, c.url, c.title, c.site, c.published[:10], " ".join(self._quotes[doc_id])))
+        as_of = max((c.published for c in citations if c.published), default="")
+        return Answer(text, citations, "extractive", False, as_of=as_of, chunks=ids, lead=lead)
+
+
+# ---- comparisons ---------------------------------------------------------------------------------
+
+def _compared_outlets(question: str, context: Sequence[Hit]) -> list[tuple[str, str]]:
+    """(outlet, what the question says there) for a verdict question naming two or more retrieved outlets."""
+    if ask_of(question) != "verdict":
+        return []
+    from .query import mentions
+
+    sites = sorted({h.chunk.site for h in context if h.chunk.site})
+    found: dict[str, str] = {}
+    for mention in mentions(question, sites, datetime.now(UTC)):
+        for site in mention.sites:
+            found.setdefault(site, mention.clause)
+    return list(found.items()) if len(found) >= 2 else []
+
+
+def _side_by_side(question: str, outlets: list[tuple[str, str]], pool: list[_Candidate], context: Sequence[Hit],
+                  book: _Book) -> list[str]:
+    """One line per outlet: its sentence that best matches what the question says of it (and the question)."""
+    whole = question_weights(question)
+    lines: list[str] = []
+    for site, clause in outlets:
+        weights = dict(whole)
+        for term, weight in question_weights(clause).items():
+            weights[term] = weights.get(term, 0.0) + weight
+        own = [c for c in pool if context[c.hit_index].chunk.site == site]
+        best = select(weights, own, max_words=70, limit=1)
+        if best:
+            c = best[0]
+            lines.append(f"**{site}**: {c.text} [{book.cite(context[c.hit_index].chunk.doc_id, c.text)}]")
+    return lines if len(lines) >= 2 else []

@@ -12,20 +12,19 @@ each source). Dates become published_ts filters; "latest" favours newer articles
 from __future__ import annotations
 
 import logging
-import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 
 from newsdesk.settings import RetrievalSettings
 from vectorstore.search import Hit, HybridRetriever
+from vectorstore.text import split_sentences
 
 from .dates import parse_dates, strip_dates
-from .extractive import split_sentences
-from .extractive import terms as content_terms
 from .query import Mention, QueryPlan, understand, without_sites
 from .subject import shared_names
 from .types import Turn
+from .words import claims_of
 
 log = logging.getLogger(__name__)
 
@@ -38,9 +37,6 @@ SITE_MAX_PER_DOC = 1
 # at a tenth of BM25's weight the vectors change little there (measured on the dev queries, see report).
 SITE_DENSE = False
 # Claim searches (measured on the dev queries: fact hits@10 0.905 -> 0.922, all-gold@10 0.66 -> 0.68):
-CLAUSE_SPLIT = re.compile(r",(?!\s*(?:19|20)\d\d\b)|[;:?]|\b(?:and|while|whereas|but|which|who|that)\b",
-                          re.IGNORECASE)  # not the comma in "October 4, 2023"
-CLAUSE_MIN_TERMS = 2  # content words a claim needs for its own search ("under 30" has, "the article says" not)
 CLAUSE_K = 5  # chunks each claim search contributes (one per article)
 CLAUSE_CONTEXT = 0.1  # the whole question's weight under a claim's own words
 # The names the first search's articles share (the question's unnamed subject), under the words of each
@@ -64,6 +60,10 @@ class Retrieval:
         self.site_max_per_doc: int | None = SITE_MAX_PER_DOC
         self.site_dense = SITE_DENSE
         self.subject_weight = SUBJECT_WEIGHT
+
+    def boilerplate(self, sentences: Iterable[str]) -> set[str]:
+        """Those of `sentences` that recur word for word across the store's articles (never quoted)."""
+        return self.retriever.boilerplate(list(sentences))
 
     def known_sites(self) -> list[str]:
         return self.retriever.sites()
@@ -145,9 +145,7 @@ class Retrieval:
 
     def claims(self, plan: QueryPlan) -> list[str]:
         """The separate claims of a question, outlets left out; none when it makes just one."""
-        text = without_sites(plan.text, plan.sites)
-        parts = [p.strip() for p in CLAUSE_SPLIT.split(text) if p and p.strip()]
-        parts = [p for p in parts if len(content_terms(p)) >= CLAUSE_MIN_TERMS]
+        parts = claims_of(without_sites(plan.text, plan.sites))
         return parts[: self.settings.max_claims] if len(parts) >= 2 else []
 
     def _claim_lists(self, plan: QueryPlan, claims: Sequence[str],

@@ -76,10 +76,13 @@ def clean_history(history: Sequence[Turn]) -> list[Turn]:
     return turns
 
 
-def _default_composer() -> Composer:
+def _default_composer(retrieval: Retrieval) -> Composer:
     from answer.extractive import compose
 
-    return compose
+    def composer(question: str, hits: list[Hit], settings: AnswerSettings) -> Answer:
+        return compose(question, hits, settings, boilerplate=retrieval.boilerplate)
+
+    return composer
 
 
 class AnswerService:
@@ -103,7 +106,7 @@ class AnswerService:
     @property
     def _compose(self) -> Composer:
         if self._composer is None:  # resolved on first use, so building the service imports no composer
-            self._composer = _default_composer()
+            self._composer = _default_composer(self.retrieval)
         return self._composer
 
     @property

@@ -33,6 +33,7 @@ class Answer:
     as_of: str = ""  # ISO date of the newest cited source ("" when none)
     unsupported: bool = False  # an LLM reply that carried no valid citation
     chunks: list[str] = field(default_factory=list)  # ids of the retrieved context, for evaluation
+    lead: str = ""  # the name, figure or date the answer's first line leads with ("" when none)
 
     def to_json(self) -> dict[str, Any]:
         """Exactly the CLI's --json shape."""

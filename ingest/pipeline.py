@@ -37,7 +37,15 @@ log = logging.getLogger(__name__)
 
 Progress = Callable[[str], Awaitable[None] | None]
 CHUNKER_VERSION = 1
+# Bumped when extraction, text hygiene or chunking change what a store holds for the same input (the eval
+# store is keyed by it, so a change at ingest reaches the figures).
+PIPELINE_VERSION = 1
 _DOC_ID = re.compile(r"d[0-9a-f]{31}")
+
+
+def pipeline_version(chunking: ChunkSettings) -> str:
+    """What the pipeline turns an article into, as a short string: its version and the chunk settings."""
+    return f"p{PIPELINE_VERSION}-c{CHUNKER_VERSION}-{chunking.tokens}-{chunking.overlap}"
 
 
 @dataclass(frozen=True)

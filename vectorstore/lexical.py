@@ -32,6 +32,7 @@ import Stemmer
 
 from .lexical_parts import Part, PartRows, build_base, build_delta, idf, load_base, save_base
 from .records import ChunkRecord
+from .recurrence import Recurrence
 from .store import Store
 
 log = logging.getLogger(__name__)
@@ -49,7 +50,7 @@ def join_refreshers(timeout: float = EXIT_WAIT_SECONDS) -> None:
     for thread in list(_REFRESHERS):
         thread.join(max(0.0, deadline - time.monotonic()))
 
-FORMAT = 1
+FORMAT = 2  # 2: rows carry their sentences' keys (boilerplate)
 MIN_DELTA = 2000  # chunks the delta may hold before a merge, however small the base
 DELTA_SHARE = 0.10  # ... or this share of the base
 HEADER_REPEAT = 2  # times the title | site | date header counts in a chunk's BM25 text
@@ -106,6 +107,8 @@ class LexicalIndex:
         self.on_change: Callable[[dict[str, str | None]], None] | None = None
         self._refresher: threading.Thread | None = None
         self.header_repeat = HEADER_REPEAT
+        self._recurrence: tuple[_Snapshot, Recurrence] | None = None
+        self._recurrence_lock = threading.Lock()
 
     # ---- queries ------------------------------------------------------------------------------
 
@@ -160,6 +163,16 @@ class LexicalIndex:
             rows = self._tokenizer.tokenize(list(texts), update_vocab=False, show_progress=False, allow_empty=False)
         return [{tid: idf(snap.base.stats.df_of(tid) + snap.delta.stats.df_of(tid), n) for tid in set(row)}
                 for row in rows]
+
+    def recurrence(self) -> Recurrence:
+        """Which sentences recur across the current articles (built once per snapshot, on first use)."""
+        self.follow()
+        snap = self._snapshot
+        with self._recurrence_lock:
+            if self._recurrence is None or self._recurrence[0] is not snap:
+                parts = [(snap.base.rows, snap.base.alive), (snap.delta.rows, snap.delta.alive)]
+                self._recurrence = (snap, Recurrence(parts))
+            return self._recurrence[1]
 
     def sites(self) -> list[str]:
         """Sites of the documents currently indexed."""

@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING
 import bm25s
 import numpy as np
 
+from .text import sentence_keys
+
 if TYPE_CHECKING:
     from .records import ChunkRecord
 
@@ -44,16 +46,17 @@ class PartRows:
     site_codes: np.ndarray  # int32, codes into the index's site list (-1 until assigned)
     ts: np.ndarray  # float64 epoch seconds, NaN when the date is unknown
     tokens: list[np.ndarray]
+    sentences: list[np.ndarray]  # uint64 keys of the chunk body's sentences (`vectorstore.text.sentence_keys`)
 
     @classmethod
     def empty(cls) -> PartRows:
-        return cls([], [], [], np.zeros(0, np.int32), np.zeros(0, np.float64), [])
+        return cls([], [], [], np.zeros(0, np.int32), np.zeros(0, np.float64), [], [])
 
     @classmethod
     def from_chunks(cls, chunks: Sequence[ChunkRecord], tokens: list[np.ndarray]) -> PartRows:
         ts = np.array([np.nan if c.published_ts is None else c.published_ts for c in chunks], dtype=np.float64)
         return cls([c.chunk_id for c in chunks], [c.doc_id for c in chunks], [c.site for c in chunks],
-                   np.full(len(chunks), -1, np.int32), ts, tokens)
+                   np.full(len(chunks), -1, np.int32), ts, tokens, [sentence_keys(c.text) for c in chunks])
 
     @property
     def size(self) -> int:
@@ -67,13 +70,13 @@ class PartRows:
                 index[name] = len(sites)
                 sites.append(name)
         codes = np.array([index[name] for name in self.site_names], dtype=np.int32)
-        return PartRows(self.chunk_ids, self.doc_ids, self.site_names, codes, self.ts, self.tokens)
+        return PartRows(self.chunk_ids, self.doc_ids, self.site_names, codes, self.ts, self.tokens, self.sentences)
 
     def select(self, keep: np.ndarray) -> PartRows:
         idx = np.flatnonzero(keep)
         return PartRows([self.chunk_ids[i] for i in idx], [self.doc_ids[i] for i in idx],
                         [self.site_names[i] for i in idx], self.site_codes[idx], self.ts[idx],
-                        [self.tokens[i] for i in idx])
+                        [self.tokens[i] for i in idx], [self.sentences[i] for i in idx])
 
     def drop_docs(self, doc_ids: set[str]) -> PartRows:
         if not doc_ids:
@@ -83,7 +86,8 @@ class PartRows:
     def concat(self, other: PartRows) -> PartRows:
         return PartRows(self.chunk_ids + other.chunk_ids, self.doc_ids + other.doc_ids,
                         self.site_names + other.site_names, np.concatenate([self.site_codes, other.site_codes]),
-                        np.concatenate([self.ts, other.ts]), self.tokens + other.tokens)
+                        np.concatenate([self.ts, other.ts]), self.tokens + other.tokens,
+                        self.sentences + other.sentences)
 
 
 def _stats(tokens: list[np.ndarray], vocab_size: int) -> Stats:
@@ -199,8 +203,10 @@ def save_base(part: Part, where: Path) -> None:
         part.bm25.save(str(where), show_progress=False)
     lengths = np.array([len(t) for t in rows.tokens], dtype=np.int64)
     flat = np.concatenate(rows.tokens) if rows.tokens else np.zeros(0, np.int32)
+    counts = np.array([len(k) for k in rows.sentences], dtype=np.int64)
+    keys = np.concatenate(rows.sentences) if rows.sentences else np.zeros(0, np.uint64)
     np.savez(where / "rows.npz", site_codes=rows.site_codes, ts=rows.ts, lengths=lengths, tokens=flat,
-             alive=part.alive, df=part.stats.df)
+             alive=part.alive, df=part.stats.df, sentence_counts=counts, sentence_keys=keys)
     (where / "rows.json").write_text(json.dumps({"chunk_ids": part.rows.chunk_ids, "doc_ids": part.rows.doc_ids,
                                                  "site_names": part.rows.site_names, "docs": part.stats.docs,
                                                  "avg_len": part.stats.avg_len}))
@@ -212,7 +218,9 @@ def load_base(where: Path, k1: float, b: float) -> Part:
         return Part.empty()
     arrays = np.load(where / "rows.npz")
     tokens = np.split(arrays["tokens"], np.cumsum(arrays["lengths"])[:-1])
-    rows = PartRows(meta["chunk_ids"], meta["doc_ids"], meta["site_names"], arrays["site_codes"], arrays["ts"], tokens)
+    sentences = np.split(arrays["sentence_keys"], np.cumsum(arrays["sentence_counts"])[:-1])
+    rows = PartRows(meta["chunk_ids"], meta["doc_ids"], meta["site_names"], arrays["site_codes"], arrays["ts"],
+                    tokens, sentences)
     model = bm25s.BM25.load(str(where), show_progress=False, verbosity=0)
     if (model.k1, model.b) != (k1, b):
         raise ValueError("saved with other BM25 parameters")

@@ -22,6 +22,7 @@ from .errors import StoreUnavailableError
 from .lexical import LexicalIndex
 from .records import ChunkRecord
 from .store import Store
+from .text import sentence_key
 
 log = logging.getLogger(__name__)
 
@@ -91,6 +92,12 @@ class HybridRetriever:
 
     def sites(self) -> list[str]:
         return self.lexical.sites()
+
+    def boilerplate(self, sentences: Sequence[str]) -> set[str]:
+        """Those of `sentences` that recur word for word across articles (see vectorstore.recurrence)."""
+        keyed = {s: sentence_key(s) for s in sentences}
+        recurring = self.lexical.recurrence().boilerplate([k for k in keyed.values() if k is not None])
+        return {s for s, k in keyed.items() if k in recurring}
 
     def term_idfs(self, texts: Sequence[str]) -> list[dict[int, float]]:
         """Per text, its distinct indexed words -> idf (see LexicalIndex.term_idfs)."""

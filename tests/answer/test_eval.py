@@ -65,7 +65,12 @@ def test_metrics_on_a_tiny_corpus(files: tuple[Path, Path], tmp_path: Path) -> N
     assert overall["article_hits_at_10"] == 1.0
     assert overall["all_gold_at_10"] == 0.5  # query 2 names an article that was never imported
     assert overall["null_refusal"] == 1.0 and overall["false_refusal"] == 0.0
-    assert overall["answer_accuracy"] is None  # no answer function given
+    # The extractive answer is judged too: query 1 asks "which company" and its one source names Amazon.
+    assert report["summary"]["inference_query"]["answer_accuracy"] == 1.0
+    assert report["summary"]["inference_query"]["lead_accuracy"] == 1.0
+    assert report["summary"]["comparison_query"]["name_accuracy"] is None  # "No" is a verdict, not a name
+    rows = {r["query"]: r for r in report["rows"]}
+    assert rows[QUERIES[0]["query"]]["answer"].startswith("**Amazon**")
     assert report["summary"]["inference_query"]["fact_mrr_at_10"] == 1.0
     assert report["summary"]["comparison_query"]["fact_hits_at_10"] == 0.0
     assert report["summary"]["null_query"]["fact_hits_at_10"] is None
@@ -98,3 +103,37 @@ def test_fact_matching_ignores_whitespace_but_not_the_header() -> None:
     assert score_query(query, header_only)["fact_hits_at_10"] == 0.0
     late = [Hit(chunk(f"Filler {i}."), 1.0) for i in range(4)] + spaced[1:]
     assert score_query(query, late)["fact_hits_at_4"] == 0.0 and score_query(query, late)["fact_mrr_at_10"] == 0.2
+
+
+def test_answer_metrics_read_words_and_count_recurring_sentences() -> None:
+    from answer.evaluate import answer_scores, contains, recurring_sentences
+
+    assert contains("**Sam Bankman-Fried** [1]\nHe was convicted [1].", "Sam Bankman-Fried")
+    assert not contains("It is not clear [1].", "No")  # "no" is not found inside "not"
+    promo = "Sign up for our newsletter to get the week's best stories."
+    articles = [{"body": f"Story {i} happened on a quiet Tuesday morning. {promo}"} for i in range(3)]
+    junk = recurring_sentences(articles)
+    led = Answer(f"**Amazon** [1]\nAmazon will invest in the company [1]. {promo} [2]", [], "extractive", False,
+                 lead="Amazon")
+    row = answer_scores(led, "Amazon", common=set(), junk=junk)
+    assert row["lead_accuracy"] == 1.0 and row["name_accuracy"] == 1.0 and row["name_accuracy_rest"] == 1.0
+    assert (row["answer_sentences"], row["junk_sentences"]) == (2, 1)  # the lead line is not a quoted sentence
+    unled = Answer("Its cloud deal was signed this week after months of talks between the two companies' lawyers [1]. "
+                   "And Amazon will invest [1].", [], "extractive", False)  # the name past the first 15 words
+    row = answer_scores(unled, "Amazon", common={"amazon"}, junk=junk)
+    assert row["lead_accuracy"] == 0.0 and row["name_accuracy"] == 1.0 and "lead_accuracy_rest" not in row
+
+
+def test_the_eval_store_is_rebuilt_when_ingest_or_the_embedder_changes(files: tuple[Path, Path],
+                                                                       tmp_path: Path) -> None:
+    from answer.evaluate import corpus_dir
+
+    settings = make_settings(tmp_path / "data")
+    corpus = files[0]
+    same = corpus_dir(settings, corpus, "p1-c1-200-40")
+    assert corpus_dir(settings, corpus, "p1-c1-200-40") == same
+    assert corpus_dir(settings, corpus, "p2-c1-200-40") != same  # the ingest pipeline changed
+    other_model = settings.model_copy(update={"embedding": settings.embedding.model_copy(update={"model": "other"})})
+    assert corpus_dir(other_model, corpus, "p1-c1-200-40") != same
+    corpus.write_text(json.dumps(CORPUS[:2]))
+    assert corpus_dir(settings, corpus, "p1-c1-200-40") != same

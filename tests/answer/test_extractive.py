@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import re
 
-from answer.extractive import REFUSAL, compose, split_sentences
+from answer.extractive import REFUSAL, compose
 from answer.retrieve import Retrieval
 from answer.types import Turn
 from newsdesk.settings import AnswerSettings
 from tests.answer.conftest import ARTICLES
+from vectorstore.text import split_sentences
 
 SETTINGS = AnswerSettings(_env_file=None)  # type: ignore[call-arg]
 

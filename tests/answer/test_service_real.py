@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -33,6 +33,9 @@ class SpyRetrieval:
     def retrieve(self, question: str, history: Sequence[Turn] = ()) -> list[Hit]:
         self.calls.append((question, tuple(history)))
         return self.inner.retrieve(question, history)
+
+    def boilerplate(self, sentences: Iterable[str]) -> set[str]:
+        return self.inner.boilerplate(sentences)
 
 
 @pytest.fixture
