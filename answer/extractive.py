@@ -2,7 +2,8 @@
 
 `compose(question, hits, settings, boilerplate=...)`:
 1. Refuses when the retrieved text covers too little of what the question asks about
-   (`evidence < settings.min_score`).
+   (`evidence < settings.min_score` over the best few chunks; over the whole context when the sources
+   agree on a led answer, as a question of many parts spreads its words over several articles).
 2. Leads with the answer when the question asks for a name, a figure or a date and the sources clearly
    give one (`answer.lead`): "**Sam Bankman-Fried** [1][2]" on the first line.
 3. Quotes whole sentences of the retrieved chunk bodies (never the header, never a fragment cut at a chunk
@@ -132,9 +133,13 @@ def compose(question: str, hits: Sequence[Hit], settings: AnswerSettings, *,
             boilerplate: Boilerplate | None = None) -> Answer:
     ids = [h.chunk.chunk_id for h in hits]
     weights = question_weights(question)
-    if evidence(weights, hits) < settings.min_score:
-        return Answer(REFUSAL, [], "extractive", True, chunks=ids)
     context = list(hits[: settings.context_chunks])
+    lead = find_lead(question, context, weights, sites=sorted({h.chunk.site for h in context}))
+    if evidence(weights, hits) < settings.min_score and not (
+            lead is not None and evidence(weights, context, depth=len(context)) >= settings.min_score):
+        # A question of many parts spreads its words over several articles: it is answered when the
+        # whole context covers it and the sources agree on one answer.
+        return Answer(REFUSAL, [], "extractive", True, chunks=ids)
     pool = candidates(context, len(context), boilerplate)
     book = _Book(context)
     outlets = _compared_outlets(question, context)
@@ -142,17 +147,16 @@ def compose(question: str, hits: Sequence[Hit], settings: AnswerSettings, *,
         lines = _side_by_side(question, outlets, pool, context, book)
         if lines:
             return book.answer("\n".join(lines), ids)
-    lead = find_lead(question, context, weights, sites=sorted({h.chunk.site for h in context}))
     chosen = select(weights, pool, settings.max_words, lead)
     if not chosen and lead is None:
         return Answer(REFUSAL, [], "extractive", True, chunks=ids)
+    parts = []  # the lead is numbered first, so its line reads [1][2]
+    for text, doc_ids in lead.parts if lead else []:
+        marks = "".join(f"[{book.cite(d, _quote_for(d, text, pool, context))}]" for d in doc_ids)
+        parts.append(f"**{text}** {marks}")
     quoted = " ".join(f"{c.text} [{book.cite(context[c.hit_index].chunk.doc_id, c.text)}]" for c in chosen)
     if lead is None:
         return book.answer(quoted, ids)
-    parts = []
-    for text, doc_ids in lead.parts:
-        marks = "".join(f"[{book.cite(d, _quote_for(d, text, pool, context))}]" for d in doc_ids)
-        parts.append(f"**{text}** {marks}")
     return book.answer("; ".join(parts) + ("\n" + quoted if quoted else ""), ids, lead=lead.text)
 
 

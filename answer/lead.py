@@ -59,6 +59,12 @@ _ORG_WORDS = {
     "tower", "stadium", "arena", "park", "hotel", "tour", "bowl", "award", "trophy", "prize", "act", "law", "bill",
     "api", "deck", "championship", "finals", "odds", "tournament", "state", "states", "world",
 }
+_ROLES = {  # words of a title before a name, never part of it ("Co-Founder Sam Bankman-Fried" in a headline)
+    "co-founder", "cofounder", "founder", "ceo", "cto", "cfo", "president", "chief", "director", "chairman", "chair",
+    "judge", "attorney", "general", "senator", "governor", "minister", "prosecutor", "former", "coach", "manager",
+    "star", "actor", "singer", "rapper", "quarterback", "boss", "billionaire", "executive", "mr", "mrs", "ms", "dr",
+    "prof", "sir", "king", "queen", "prince", "princess", "pope", "secretary", "spokesperson", "head", "new", "ex",
+}
 _FIGURE = re.compile(
     r"(?:[$€£¥]\s?\d[\d,]*(?:\.\d+)?(?:\s?(?:trillion|billion|million|thousand|bn|mn|m|k)\b)?"
     r"|\b\d[\d,]*(?:\.\d+)?\s?(?:%|percent\b|per cent\b)"
@@ -138,7 +144,7 @@ def person_like(name: str) -> bool:
     if not 2 <= len(words) <= 4:
         return False
     return all(w[0].isupper() and any(ch.islower() for ch in w) and not any(ch.isdigit() for ch in w)
-               and w.lower() not in _ORG_WORDS for w in words)
+               and w.lower() not in _ORG_WORDS and w.lower() not in _ROLES for w in words)
 
 
 def find_lead(question: str, hits: Sequence[Hit], weights: dict[str, float], sites: Sequence[str] = ()) -> Lead | None:
@@ -304,13 +310,16 @@ def _merge_short_forms(seen: dict[str, _Seen]) -> None:
     for short in sorted(seen, key=lambda k: len(k.split())):
         words = short.split()
         longer = [k for k in seen if len(k.split()) > len(words) and _contains(k.split(), words)]
+        if not longer and _initialism(seen[short].display):
+            longer = [k for k in seen if _initials(seen[k].display) == seen[short].display]
         if not longer:
             continue
         fits = [k for k in longer if _full_form_of(seen[k], k, seen[short], short)]
         if not fits:
             continue
         b = seen[short]  # "Trump": Donald Trump, introduced first, rather than Ivanka Trump, said more often
-        full = max(fits, key=lambda k: (_introduced(seen[k], b), seen[k].mentions, len(seen[k].docs)))
+        full = max(fits, key=lambda k: (seen[k].mentions > 0, _introduced(seen[k], b), seen[k].mentions,
+                                        -len(k.split())))  # a headline's "Co-Founder Sam Bankman-Fried" last
         a = seen[full]
         a.best = [max(x, y) for x, y in zip(a.best, b.best, strict=True)]
         for doc, rank in b.docs.items():
@@ -323,10 +332,21 @@ def _merge_short_forms(seen: dict[str, _Seen]) -> None:
 
 
 def _full_form_of(a: _Seen, full: str, b: _Seen, short: str) -> bool:
-    if " " not in short and full.split()[-1] == short and person_like(a.display):
-        return True  # a surname
+    if full.endswith(" " + short) and person_like(a.display):
+        return True  # a surname: "Bankman-Fried" of "Sam Bankman-Fried"
+    if _initialism(b.display) and _initials(a.display) == b.display:
+        return True  # "SBF", "AWS"
     both = sum(d in b.first for d in a.first)
     return bool(both) and _introduced(a, b) * 2 >= both and len(a.first) * 2 >= len(b.first)
+
+
+def _initialism(name: str) -> bool:
+    return 2 <= len(name) <= 5 and name.isalpha() and name.isupper()
+
+
+def _initials(name: str) -> str:
+    """"Sam Bankman-Fried" -> "SBF", "Amazon Web Services" -> "AWS"."""
+    return "".join(part[0] for part in re.split(r"[\s-]+", name) if part[:1].isupper())
 
 
 def _introduced(a: _Seen, b: _Seen) -> int:
