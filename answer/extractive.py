@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence, Set
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -63,10 +63,10 @@ def evidence(weights: dict[str, float], hits: Sequence[Hit], depth: int = 4) -> 
     return sum(w for t, w in weights.items() if t in found) / total
 
 
-def candidates(hits: Sequence[Hit], depth: int, boilerplate: Boilerplate | None = None) -> list[_Candidate]:
-    """Every quotable sentence of the first `depth` chunks, once; a dangling one joined to the one before."""
+def candidates(hits: Sequence[Hit], depth: int, junk: Set[str] = frozenset()) -> list[_Candidate]:
+    """Every quotable sentence of the first `depth` chunks, once; a dangling one joined to the one before;
+    none of `junk` (boilerplate)."""
     per_hit = [chunk_sentences(hit) for hit in hits[:depth]]
-    junk = boilerplate({s for sentences in per_hit for s in sentences}) if boilerplate else set()
     seen: set[str] = set()
     pool: list[_Candidate] = []
     for i, sentences in enumerate(per_hit):
@@ -134,20 +134,21 @@ def compose(question: str, hits: Sequence[Hit], settings: AnswerSettings, *,
     ids = [h.chunk.chunk_id for h in hits]
     weights = question_weights(question)
     context = list(hits[: settings.context_chunks])
-    lead = find_lead(question, context, weights, sites=sorted({h.chunk.site for h in context}))
+    junk = boilerplate({s for hit in context for s in chunk_sentences(hit)}) if boilerplate else set()
+    lead = find_lead(question, context, weights, sites=sorted({h.chunk.site for h in context}), skip=junk)
     if evidence(weights, hits) < settings.min_score and not (
             lead is not None and evidence(weights, context, depth=len(context)) >= settings.min_score):
         # A question of many parts spreads its words over several articles: it is answered when the
         # whole context covers it and the sources agree on one answer.
         return Answer(REFUSAL, [], "extractive", True, chunks=ids)
-    pool = candidates(context, len(context), boilerplate)
+    pool = candidates(context, len(context), junk)
     book = _Book(context)
     outlets = _compared_outlets(question, context)
     if outlets:
         lines = _side_by_side(question, outlets, pool, context, book)
         if lines:
             return book.answer("\n".join(lines), ids)
-    chosen = select(weights, pool, settings.max_words, lead)
+    chosen = select(_topic(weights, context), pool, settings.max_words, lead)
     if not chosen and lead is None:
         return Answer(REFUSAL, [], "extractive", True, chunks=ids)
     parts = []  # the lead is numbered first, so its line reads [1][2]
@@ -160,16 +161,24 @@ def compose(question: str, hits: Sequence[Hit], settings: AnswerSettings, *,
     return book.answer("; ".join(parts) + ("\n" + quoted if quoted else ""), ids, lead=lead.text)
 
 
+def _topic(weights: dict[str, float], context: Sequence[Hit]) -> dict[str, float]:
+    """The question's terms less the outlets' names: "TechCrunch" says where, not what, so a sentence
+    that shares only an outlet's name and a word with the question does not bear on it."""
+    outlets = {t for h in context for t in terms(h.chunk.site)}
+    topic = {t: w for t, w in weights.items() if t not in outlets}
+    return topic or weights
+
+
 def _quote_for(doc_id: str, text: str, pool: list[_Candidate], context: Sequence[Hit]) -> str:
     """The sentence of this source that says the led answer (for the citation's quote)."""
-    lower = text.lower()
+    said = re.compile(rf"(?<!\w){re.escape(text)}(?!\w)", re.IGNORECASE)
     for c in pool:
-        if context[c.hit_index].chunk.doc_id == doc_id and lower in c.text.lower():
+        if context[c.hit_index].chunk.doc_id == doc_id and said.search(c.text):
             return c.text
     for hit in context:
         if hit.chunk.doc_id == doc_id:
             for sentence in chunk_sentences(hit):
-                if lower in sentence.lower():
+                if said.search(sentence):
                     return sentence
     return ""
 

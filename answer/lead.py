@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Sequence, Set
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Literal
@@ -57,7 +57,9 @@ _ORG_WORDS = {
     "energy", "health", "entertainment", "records", "music", "sports", "federation", "union", "cloud", "ai",
     "store", "app", "pro", "max", "plus", "series", "cup", "awards", "day", "week", "street", "road",
     "tower", "stadium", "arena", "park", "hotel", "tour", "bowl", "award", "trophy", "prize", "act", "law", "bill",
-    "api", "deck", "championship", "finals", "odds", "tournament", "state", "states", "world",
+    "robotics", "dynamics", "industries", "software", "semiconductor", "semiconductors", "intelligence", "computing",
+    "analytics", "therapeutics", "pharma", "security", "solutions", "data", "digital", "electric", "aerospace",
+    "automotive", "mobility", "devices", "platforms", "robots", "chips", "quantum", "space", "api", "deck", "championship", "finals", "odds", "tournament", "state", "states", "world",
 }
 _ROLES = {  # words of a title before a name, never part of it ("Co-Founder Sam Bankman-Fried" in a headline)
     "co-founder", "cofounder", "founder", "ceo", "cto", "cfo", "president", "chief", "director", "chairman", "chair",
@@ -83,6 +85,8 @@ NAME_MIN_ARTICLES = 2  # ... and be used by this many of the sources (1 when onl
 BEARING_SHARE = 0.4  # a source bears on the question when one of its sentences holds this share of its terms
 DOC_WEIGHT = 0.02  # what each article using a name adds to its claim match
 MENTION_WEIGHT = 0.05  # ... and each doubling of its mentions in the sources
+SUBJECT_SHARE = 0.8  # a name said after another in its sentence is less what the sentence is about
+KIND_WEIGHT = 0.2  # ... and being said beside the kind asked for ("the quarterback Brock Purdy")
 TITLE_WEIGHT = 0.4  # ... and its headlines, as a share of the sources
 LEAD_CITES = 3  # sources cited on the lead line, at most
 
@@ -147,11 +151,17 @@ def person_like(name: str) -> bool:
                and w.lower() not in _ORG_WORDS and w.lower() not in _ROLES for w in words)
 
 
-def find_lead(question: str, hits: Sequence[Hit], weights: dict[str, float], sites: Sequence[str] = ()) -> Lead | None:
-    """The led answer for `question` from `hits` (best first), or None when nothing clearly answers."""
+def find_lead(question: str, hits: Sequence[Hit], weights: dict[str, float], sites: Sequence[str] = (),
+              skip: Set[str] = frozenset()) -> Lead | None:
+    """The led answer for `question` from `hits` (best first), or None when nothing clearly answers.
+    Sentences in `skip` (boilerplate) are never read."""
     ask = ask_of(question)
+    hits = [_Read(hit, skip) for hit in hits]
     if ask in ("person", "thing", "name"):
-        return _decide(name_candidates(question, hits, weights, ask, sites), _bearing(hits, weights), ask)
+        named = name_candidates(question, hits, weights, ask, sites)
+        if ask == "person":  # "who is the founder ...": a person's name or nothing, never "AI" or "FTX"
+            named = [n for n in named if person_like(n.display)]
+        return _decide(named, _bearing(hits, weights), ask)
     if ask == "figure":
         return _figure_lead(question, hits, weights)
     if ask == "date":
@@ -160,6 +170,14 @@ def find_lead(question: str, hits: Sequence[Hit], weights: dict[str, float], sit
 
 
 # ---- sentences and how well they match ------------------------------------------------------------
+
+class _Read:
+    """A hit with its readable sentences (boilerplate left out), split once."""
+
+    def __init__(self, hit: Hit, skip: Set[str]):
+        self.chunk = hit.chunk
+        self.sentences = [s for s in chunk_sentences(hit) if s not in skip]
+
 
 @dataclass(frozen=True)
 class _Sentence:
@@ -170,12 +188,12 @@ class _Sentence:
     published: str
 
 
-def _sentences(hits: Sequence[Hit], weights: dict[str, float]) -> list[_Sentence]:
+def _sentences(hits: Sequence[_Read], weights: dict[str, float]) -> list[_Sentence]:
     total = sum(weights.values()) or 1.0
     out: list[_Sentence] = []
     seen: set[str] = set()
     for rank, hit in enumerate(hits):
-        texts = chunk_sentences(hit)
+        texts = hit.sentences
         if hit.chunk.doc_id not in seen and hit.chunk.title:
             texts = [hit.chunk.title, *texts]  # a headline names its subject
             seen.add(hit.chunk.doc_id)
@@ -197,6 +215,7 @@ class _Seen:
     forms: dict[str, int] = field(default_factory=dict)  # surface form -> mentions
     first: dict[str, tuple[int, int]] = field(default_factory=dict)  # doc id -> (chunk ordinal, sentence) first said
     titles: set[str] = field(default_factory=set)  # doc ids whose headline says it
+    typed: int = 0  # mentions with the kind asked for beside them ("the quarterback Brock Purdy")
 
     @property
     def mentions(self) -> int:
@@ -207,7 +226,7 @@ class _Seen:
         return max(self.forms.items(), key=lambda kv: (kv[1], len(kv[0])))[0]
 
 
-def name_candidates(question: str, hits: Sequence[Hit], weights: dict[str, float], ask: Ask,
+def name_candidates(question: str, hits: Sequence[_Read], weights: dict[str, float], ask: Ask,
                     sites: Sequence[str]) -> list[_Named]:
     """Names the question does not say, best first. A name's worth: for each claim of the question
     ("accused of fraud", "backed a startup"), the best match among the passages naming it (its sentence
@@ -217,27 +236,33 @@ def name_candidates(question: str, hits: Sequence[Hit], weights: dict[str, float
     said = set(terms(question))
     outlets = {_key(re.sub(r"^the\s+", "", s, flags=re.IGNORECASE)) for s in [*sites, *(h.chunk.site for h in hits)]}
     claims = [question_weights(c) for c in claims_of(question)] or [weights]
-    per_hit = [chunk_sentences(hit) for hit in hits]
+    per_hit = [hit.sentences for hit in hits]
     inner = {w for sentences in per_hit for sentence in sentences for w in _inner_capitals(sentence)}
     lower = {w for sentences in per_hit for sentence in sentences for w in WORD.findall(sentence) if w.islower()}
 
     def known(word: str) -> bool:  # a sentence's first word is a name when it is one elsewhere ("After" is not)
         return word in inner and word.lower() not in lower
     seen: dict[str, _Seen] = {}
+    kinds = set(terms(" ".join(kind_words(question))))
     for rank, (hit, sentences) in enumerate(zip(hits, per_hit, strict=True)):
         doc = hit.chunk.doc_id
         for j, sentence in enumerate(sentences):
             window = set(terms(" ".join(sentences[j:j + 2])))
             match = [_share(claim, window) / (1 + 0.05 * rank) for claim in claims]
+            first = True
+            typed_here = bool(kinds) and bool(kinds & window)
             for name in name_spans(sentence, known):
                 key = _key(name)
                 stems = terms(name)
                 if not stems or key in outlets or all(t in said for t in stems):
                     continue
+                said_of = match if first else [m * SUBJECT_SHARE for m in match]
+                first = False
                 entry = seen.setdefault(key, _Seen([0.0] * len(claims)))
-                entry.best = [max(a, b) for a, b in zip(entry.best, match, strict=True)]
+                entry.best = [max(a, b) for a, b in zip(entry.best, said_of, strict=True)]
                 entry.docs.setdefault(doc, rank)
                 entry.forms[name] = entry.forms.get(name, 0) + 1
+                entry.typed += typed_here and _near(sentence, name, kinds)
                 entry.first[doc] = min(entry.first.get(doc, (hit.chunk.ordinal, j)), (hit.chunk.ordinal, j))
     for hit in hits:  # a headline is said first, and often has the full name the body shortens
         doc = hit.chunk.doc_id
@@ -255,12 +280,32 @@ def name_candidates(question: str, hits: Sequence[Hit], weights: dict[str, float
         if not entry.docs:
             continue
         value = (sum(entry.best) / len(entry.best) + DOC_WEIGHT * len(entry.docs)
-                 + MENTION_WEIGHT * math.log1p(entry.mentions) + TITLE_WEIGHT * len(entry.titles) / docs)
+                 + MENTION_WEIGHT * math.log1p(entry.mentions) + TITLE_WEIGHT * len(entry.titles) / docs
+                 + KIND_WEIGHT * min(1.0, entry.typed / 2))
         shaped = person_like(entry.display)
         if (ask == "person" and not shaped) or (ask == "thing" and shaped):
             value *= 0.5
         named.append(_Named(entry.display, value, entry.docs))
     return sorted(named, key=lambda n: n.score, reverse=True)
+
+
+def kind_words(question: str) -> list[str]:
+    """The kind of thing a which / what question asks for ("Which NFL quarterback ..." -> quarterback)."""
+    m = re.search(r"\b(?:which|what)\s+([^,;:?]*)", question, re.IGNORECASE)
+    if not m:
+        return []
+    words = m.group(1).split()[:4]
+    known = [w for w in words if w.lower() in _PERSON_NOUNS or w.lower() in _THING_NOUNS]
+    return known[-1:] or []
+
+
+def _near(sentence: str, name: str, kinds: set[str], reach: int = 4) -> bool:
+    at = sentence.find(name)
+    if at < 0:
+        return False
+    before = terms(" ".join(sentence[:at].split()[-reach:]))
+    after = terms(" ".join(sentence[at + len(name):].split()[:reach]))
+    return bool(kinds & {*before, *after})
 
 
 def _inner_capitals(sentence: str) -> list[str]:
@@ -276,7 +321,7 @@ class _Named:
     docs: dict[str, int]  # doc id -> best rank
 
 
-def _bearing(hits: Sequence[Hit], weights: dict[str, float]) -> int:
+def _bearing(hits: Sequence[_Read], weights: dict[str, float]) -> int:
     """How many of the sources have a sentence holding a good share of the question's terms."""
     return len({s.doc_id for s in _sentences(hits, weights) if s.match >= BEARING_SHARE})
 
@@ -380,7 +425,7 @@ def _figure_value(text: str) -> tuple[float, str] | None:
     return value * _SCALE.get(word, 1.0), unit
 
 
-def _figure_lead(question: str, hits: Sequence[Hit], weights: dict[str, float]) -> Lead | None:
+def _figure_lead(question: str, hits: Sequence[_Read], weights: dict[str, float]) -> Lead | None:
     asked = question.lower()
     money = "how much" in asked and not re.search(r"\bhow much (?:of|more|less|longer|time)\b", asked)
     many = re.search(r"\bhow many\s+([a-z-]+)", asked)
@@ -428,7 +473,7 @@ def _is_year(figure: str, text: str, end: int) -> bool:
 
 # ---- dates --------------------------------------------------------------------------------------
 
-def _date_lead(hits: Sequence[Hit], weights: dict[str, float]) -> Lead | None:
+def _date_lead(hits: Sequence[_Read], weights: dict[str, float]) -> Lead | None:
     best: tuple[float, str, _Sentence] | None = None
     for s in _sentences(hits, weights):
         said = _dates_in(s)
