@@ -28,13 +28,17 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from newsdesk.settings import Paths, Settings
 from vectorstore.search import Hit
 from vectorstore.text import sentence_key, sentence_keys, split_sentences
 
+from .service import AnswerService
 from .types import Answer
+
+if TYPE_CHECKING:
+    from .llm import LLMAnswerer
 
 log = logging.getLogger(__name__)
 
@@ -212,15 +216,15 @@ def run_eval(
     limit: int | None = None,
     progress: Progress | None = None,
     answer: AnswerFn | None = None,
+    llm: LLMAnswerer | None = None,
     importer: Callable[[Any, Path, Progress | None], None] | None = None,
 ) -> dict[str, Any]:
     """Import `corpus` (once), run `queries` through Retrieval and an answer function, report metrics.
 
-    `answer` defaults to the extractive composer; pass the LLM answer service's function to measure
-    that. `importer(store, corpus, progress)` defaults to the ingest pipeline's bulk import.
+    Answers come from the answer service over the eval store: extractive, or with `llm` the model's
+    (with the same fallbacks as the bot). `answer(question, hits)` replaces both (tests).
+    `importer(store, corpus, progress)` defaults to the ingest pipeline's bulk import.
     """
-    from .extractive import compose
-
     where = corpus_dir(settings, corpus, _pipeline_version(settings))
     store, retrieval = open_eval_retrieval(settings, where)
     marker = where / "imported.json"
@@ -231,10 +235,12 @@ def run_eval(
     articles = json.loads(corpus.read_text())
     retrieval.clock = corpus_clock(articles)
     items = json.loads(queries.read_text())[: limit or None]
-    compose_fn = answer or (lambda q, hits: compose(q, hits, settings.answer, boilerplate=retrieval.boilerplate))
-    report = evaluate(items, retrieval.retrieve, compose_fn, junk=recurring_sentences(articles), progress=progress)
+    service = AnswerService(retrieval, settings.answer, llm)  # over the eval store, fallbacks and all
+    report = evaluate(items, retrieval.retrieve, answer or service.answer_hits_sync,
+                      junk=recurring_sentences(articles), progress=progress)
+    service.close()
     report["store"] = str(where)
-    report["mode"] = "llm" if answer is not None else "extractive"
+    report["mode"] = "llm" if answer is not None or llm is not None else "extractive"
     return report
 
 

@@ -156,10 +156,24 @@ class AnswerService:
                 log.info("follow-up rewrite failed (%s); searching with borrowed terms", type(error).__name__)
             spent = time.monotonic() - started
         hits = await asyncio.to_thread(self.retrieval.retrieve, standalone, ())
+        return await self._llm_from_hits(llm, standalone, hits, llm.timeout - spent)
+
+    def answer_hits_sync(self, question: str, hits: list[Hit]) -> Answer:
+        """The answer to `question` from `hits` already retrieved, in this service's mode, fallbacks
+        included (for `newsdesk eval`, which retrieves itself); not from inside a running event loop."""
+        if self.llm is None:
+            return self._compose(question, hits, self.answer_settings)
+        llm = self.llm
+        with self._runner_lock:
+            if self._runner is None:
+                self._runner = asyncio.Runner()
+            return self._runner.run(self._llm_from_hits(llm, question, hits, llm.timeout))
+
+    async def _llm_from_hits(self, llm: LLMAnswerer, standalone: str, hits: list[Hit], budget: float) -> Answer:
         if not hits:  # nothing to cite: the composer's refusal, no model call
             return await asyncio.to_thread(self._compose, standalone, hits, self.answer_settings)
         try:
-            answer = await llm.answer(standalone, hits, budget=llm.timeout - spent)
+            answer = await llm.answer(standalone, hits, budget=budget)
         except LLMTimeoutError:
             return await self._fallback(standalone, hits, NOTE_TIMEOUT)
         except LLMError:

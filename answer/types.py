@@ -39,6 +39,7 @@ class Answer:
         """Exactly the CLI's --json shape."""
         return {
             "answer": self.text,
+            "lead": self.lead,
             "refused": self.refused,
             "mode": self.mode,
             "citations": [c.to_dict() for c in self.citations],

@@ -148,6 +148,7 @@ def cmd_ask(services: Services, args: argparse.Namespace) -> int:
 
 def cmd_eval(services: Services, args: argparse.Namespace) -> int:
     from answer.evaluate import format_table, run_eval
+    from answer.llm import build_answerer
 
     with _progress(True) as bar:
         task = bar.add_task("evaluating", total=None)
@@ -155,7 +156,9 @@ def cmd_eval(services: Services, args: argparse.Namespace) -> int:
         def progress(stage: str, done: int, total: int) -> None:
             bar.update(task, description=stage, completed=done, total=total)
 
-        report = run_eval(args.corpus, args.queries, settings=services.settings, limit=args.limit, progress=progress)
+        settings = services.settings
+        llm = build_answerer(settings.llm, settings.answer)  # LLM_MODEL set: the model's answers are measured
+        report = run_eval(args.corpus, args.queries, settings=settings, limit=args.limit, progress=progress, llm=llm)
     if args.out:
         Path(args.out).write_text(json.dumps(report, indent=1), encoding="utf-8")
     if args.json:
@@ -216,7 +219,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print JSON")
     p = command("ask", cmd_ask, "Ask a question; get a cited answer from the stored articles.")
     p.add_argument("question", nargs="+")
-    p.add_argument("--json", action="store_true", help='print {"answer", "refused", "mode", "citations"}')
+    p.add_argument("--json", action="store_true", help='print {"answer", "lead", "refused", "mode", "citations"}')
     p = command("eval", cmd_eval, "Evaluate retrieval and answers on a MultiHop-RAG style corpus and query set.")
     p.add_argument("--corpus", required=True, type=Path)
     p.add_argument("--queries", required=True, type=Path)

@@ -20,7 +20,7 @@ import numpy as np
 from .lexical_parts import PartRows
 
 RECUR_ARTICLES = 3  # distinct articles a sentence must be in to be boilerplate
-COPY_SHARE = 0.5  # two articles sharing this share of the smaller one's sentences are copies
+COPY_SHARE = 0.6  # two articles sharing this share of the smaller one's other sentences are copies
 
 
 class Recurrence:
@@ -49,10 +49,12 @@ class Recurrence:
         return self._owners[lo:hi]
 
     def distinct_articles(self, key: int) -> int:
-        """Articles holding `key`, copies of one another counted once."""
+        """Articles holding `key`, copies of one another counted once (what they share besides `key`
+        decides, so three short articles sharing only their promo are three)."""
         kept: list[np.ndarray] = []
+        this = np.array([key], dtype=np.uint64)
         for owner in self._holders(key):
-            keys = self._keys[owner]
+            keys = np.setdiff1d(self._keys[owner], this, assume_unique=True)
             if not any(_copies(keys, other) for other in kept):
                 kept.append(keys)
         return len(kept)
@@ -64,5 +66,5 @@ class Recurrence:
 
 
 def _copies(a: np.ndarray, b: np.ndarray) -> bool:
-    shared = len(np.intersect1d(a, b, assume_unique=True))
-    return shared >= COPY_SHARE * min(len(a), len(b))
+    smaller = min(len(a), len(b))
+    return smaller > 0 and len(np.intersect1d(a, b, assume_unique=True)) >= COPY_SHARE * smaller

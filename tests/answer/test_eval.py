@@ -137,3 +137,25 @@ def test_the_eval_store_is_rebuilt_when_ingest_or_the_embedder_changes(files: tu
     assert corpus_dir(other_model, corpus, "p1-c1-200-40") != same
     corpus.write_text(json.dumps(CORPUS[:2]))
     assert corpus_dir(settings, corpus, "p1-c1-200-40") != same
+
+
+def test_with_an_llm_the_model_s_answers_are_measured(files: tuple[Path, Path], tmp_path: Path) -> None:
+    # The real LangChain OpenAI client against a loopback stand-in: the model answers the first question
+    # with a name it cites; the second question's call fails, and the bot's extractive fallback answers.
+    from answer.llm import build_answerer
+    from newsdesk.settings import LLMSettings
+    from tests.support.llmserver import LLMServer
+
+    with LLMServer() as server:
+        server.script("Amazon is the investor [1].")
+        llm_settings = LLMSettings(_env_file=None, model="openai:gpt-4o-mini", base_url=server.base_url,
+                                   api_key="t", timeout=10)  # type: ignore[call-arg]
+        settings = make_settings(tmp_path / "data", llm=llm_settings.model_dump())
+        llm = build_answerer(settings.llm, settings.answer)
+        report = run_eval(*files, settings=settings, limit=2, progress=None, llm=llm)
+    rows = report["rows"]
+    assert report["mode"] == "llm"
+    assert rows[0]["answer"] == "Amazon is the investor [1]." and rows[0]["answer_accuracy"] == 1.0
+    assert rows[0]["lead_accuracy"] == 1.0  # its first line names the gold answer
+    assert not rows[1]["refused"] and "[1]" in rows[1]["answer"]  # the fallback, cited
+    assert server.requests and "Anthropic" in server.requests[0].messages[-1]["content"]

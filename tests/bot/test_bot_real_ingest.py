@@ -106,3 +106,19 @@ async def test_each_failure_is_its_own_sentence(world, site, services, path, sen
     assert content.count("\n") == 0
     assert world.env.errors == []
     assert services.store.list_documents() == []
+
+
+async def test_an_extractive_answer_leads_with_the_answer_in_bold_above_the_sources(world, site, services):
+    url = site.url("/news/blackwell")
+    await world.admin.slash(world.channel, "ingest", url=url)
+
+    result = await world.alice.slash(world.channel, "ask", question="How much did Halcyon Labs raise in its Series C?")
+
+    first, _, rest = result.response.content.partition("\n")
+    assert first == "**$400 million** [1]", result.response.content
+    assert "$400 million" in rest and rest.rstrip().endswith("[1]")
+    [sources] = result.response.embeds
+    assert sources.fields[0].name.startswith("[1] ") and f"]({url})" in sources.fields[0].value
+
+    who = await world.alice.slash(world.channel, "ask", question="Who is the chief executive of Halcyon Labs?")
+    assert who.response.content.startswith("**Dana Okafor** [1]\n"), who.response.content

@@ -95,3 +95,13 @@ def test_help_everywhere() -> None:
         run = subprocess.run([sys.executable, "-m", "newsdesk", *command, "--help"], capture_output=True, text=True,
                              timeout=60)
         assert run.returncode == 0 and "usage: newsdesk" in run.stdout, command
+
+
+def test_ask_leads_with_the_answer_in_text_and_json(stocked: Path) -> None:
+    question = "How much did Halcyon Labs raise in its Series C?"
+    shown = cli(stocked / "data", "ask", question)
+    assert shown.returncode == 0 and "$400 million" in shown.stdout.splitlines()[0], shown.stdout
+    data = json.loads(cli(stocked / "data", "ask", "--json", question).stdout)
+    assert data["lead"] == "$400 million" and data["answer"].startswith("**$400 million** [1]\n")
+    assert not data["refused"] and data["mode"] == "extractive"
+    assert data["citations"][0]["n"] == 1 and "$400 million" in data["citations"][0]["quote"]
