@@ -28,6 +28,7 @@ from datetime import UTC, datetime
 from newsdesk.settings import AnswerSettings
 from vectorstore.search import Hit
 
+from .dates import strip_dates
 from .lead import Lead, ask_of, find_lead
 from .types import Answer, Citation
 from .words import chunk_sentences, question_weights, quotable, terms
@@ -38,6 +39,7 @@ BEAR_SHARE = 0.25  # of the question's term weight a quoted sentence must hold (
 BEAR_MIN = 3.0  # ... or this much of it: two names, or three plain terms, for a long question
 LEAD_GAIN = 1.5  # what naming the led answer adds to a sentence's worth, in question-term weight
 MAX_SENTENCES = 4
+_TIMESTAMP = re.compile(r"\b\d{4}-\d\d-\d\d(?:[T ]\d\d:\d\d(?::\d\d(?:\.\d+)?)?(?:Z|[+-]\d\d:?\d\d)?)?")
 _DANGLING = re.compile(r"^(?:he|she|it|they|his|her|its|their|this|these|those|that|such|the (?:company|firm|"
                        r"group|startup|platform|team|club|organi[sz]ation|agency|move|deal|report|move))\b",
                        re.IGNORECASE)
@@ -50,6 +52,12 @@ class _Candidate:
     stems: set[str]
     words: int
     names_lead: bool = False
+
+
+def undated(question: str) -> str:
+    """The question without its dates: "published on October 4, 2023" or "2023-10-04T22:42:00+00:00" say
+    when, not what, and their numbers must not make "Oct. 22 6:00 a.m." bear on it."""
+    return strip_dates(_TIMESTAMP.sub(" ", question))
 
 
 def evidence(weights: dict[str, float], hits: Sequence[Hit], depth: int = 4) -> float:
@@ -132,7 +140,7 @@ def _bears(c: _Candidate, weights: dict[str, float], total: float, lead: Lead | 
 def compose(question: str, hits: Sequence[Hit], settings: AnswerSettings, *,
             boilerplate: Boilerplate | None = None) -> Answer:
     ids = [h.chunk.chunk_id for h in hits]
-    weights = question_weights(question)
+    weights = question_weights(undated(question))
     context = list(hits[: settings.context_chunks])
     junk = boilerplate({s for hit in context for s in chunk_sentences(hit)}) if boilerplate else set()
     lead = find_lead(question, context, weights, sites=sorted({h.chunk.site for h in context}), skip=junk)

@@ -67,6 +67,7 @@ _ROLES = {  # words of a title before a name, never part of it ("Co-Founder Sam 
     "star", "actor", "singer", "rapper", "quarterback", "boss", "billionaire", "executive", "mr", "mrs", "ms", "dr",
     "prof", "sir", "king", "queen", "prince", "princess", "pope", "secretary", "spokesperson", "head", "new", "ex",
 }
+_RELATIVE = re.compile(r"[a-z]+ed|is|was|were|are|has|had|says|said|reported|described|detailed|discussed")
 _FIGURE = re.compile(
     r"(?:[$€£¥]\s?\d[\d,]*(?:\.\d+)?(?:\s?(?:trillion|billion|million|thousand|bn|mn|m|k)\b)?"
     r"|\b\d[\d,]*(?:\.\d+)?\s?(?:%|percent\b|per cent\b)"
@@ -107,17 +108,22 @@ def ask_of(question: str) -> Ask:
     """What the question asks for, from its first clause that starts with a question word or a verb
     ("Considering the report from X, which company ...?" asks for a thing)."""
     clauses = [c.split() for c in re.split(r"[,;:]", question) if c.split()]
-    for words in clauses:
+    for i, words in enumerate(clauses):
         first = words[0].lower().strip("'\"“‘")
         if first in _VERDICT_START:
             return "verdict"
         if first in _WH or (first == "and" and len(words) > 1 and words[1].lower() in _WH):
-            return _wh_ask([w.lower().strip(",.?'\"") for w in words[words[0].lower() == "and":]])
+            words = [w.lower().strip(",.?'\"") for w in words[words[0].lower() == "and":]]
+            if i and len(words) > 1 and _RELATIVE.fullmatch(words[1]):
+                continue  # "After the report by X, which maintained that ..., was there ...?": a relative clause
+            return _wh_ask(words)
     return "other"
 
 
 def _wh_ask(words: list[str]) -> Ask:
-    first, rest = words[0], words[1:6]
+    first, rest = words[0], words[1:7]
+    if first in ("what", "which") and rest[:1] and rest[0] in ("is", "are", "was", "were"):
+        rest = [w for w in rest[1:] if w not in ("the", "a", "an")]  # "what is the type of ..."
     if first == "how":
         return "figure" if rest and rest[0] in ("much", "many") else "other"
     if first == "when":

@@ -46,9 +46,12 @@ def terms(text: str) -> list[str]:
 
 
 def claims_of(text: str) -> list[str]:
-    """The parts of a question that say something of its subject ("accused of fraud", "backed a startup")."""
+    """The parts of a question that say something of its subject ("accused of fraud", "backed a startup").
+    A part's words are counted with the function words ("has been accused"): retrieval was tuned on that
+    count, and without them it loses claims it finds articles by (dev all-gold@10 0.765 -> 0.764)."""
     parts = [p.strip() for p in CLAUSE_SPLIT.split(text) if p and p.strip()]
-    return [p for p in parts if len(terms(p)) >= CLAUSE_MIN_TERMS]
+    return [p for p in parts if len(terms(p)) + sum(w.lower() in _FUNCTION for w in WORD.findall(p))
+            >= CLAUSE_MIN_TERMS]
 
 
 def question_weights(question: str) -> dict[str, float]:
