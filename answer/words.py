@@ -1,4 +1,5 @@
-"""Words and sentences as the answer engine weighs them: content terms, question weights, quotable sentences.
+"""Words and sentences as the answer engine weighs them: content terms, question weights, quotable sentences,
+a hit's readable sentences and how well each matches a question.
 
 Shared by retrieval (claim and sentence matching), the unnamed subject, the led answer and the extractive
 composer, so all of them agree on what a question's terms are and on what a whole sentence is.
@@ -7,6 +8,8 @@ composer, so all of them agree on what a question's terms are and on what a whol
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence, Set
+from dataclasses import dataclass
 
 import Stemmer
 from bm25s.stopwords import STOPWORDS_EN
@@ -82,3 +85,38 @@ def quotable(sentence: str) -> bool:
     fragment without an end), starts with a capital, a digit or a quote, and has no template markup."""
     return (bool(_WHOLE_END.search(sentence)) and bool(re.match(r"[\"'“‘(\[]?[A-Z0-9]", sentence))
             and "{{" not in sentence and "\n" not in sentence.strip())
+
+
+class Read:
+    """A hit with its readable sentences (boilerplate left out), split once."""
+
+    def __init__(self, hit: Hit, skip: Set[str]):
+        self.chunk = hit.chunk
+        self.sentences = [s for s in chunk_sentences(hit) if s not in skip]
+
+
+@dataclass(frozen=True)
+class ScoredSentence:
+    text: str
+    doc_id: str
+    rank: int
+    match: float  # share of the question's weight it holds
+    published: str
+
+
+def scored_sentences(hits: Sequence[Read], weights: dict[str, float]) -> list[ScoredSentence]:
+    """Each hit's readable sentences, its article's headline before the first, with the share of the
+    question's weight each holds."""
+    total = sum(weights.values()) or 1.0
+    out: list[ScoredSentence] = []
+    seen: set[str] = set()
+    for rank, hit in enumerate(hits):
+        texts = hit.sentences
+        if hit.chunk.doc_id not in seen and hit.chunk.title:
+            texts = [hit.chunk.title, *texts]  # a headline names its subject
+            seen.add(hit.chunk.doc_id)
+        for text in texts:
+            stems = set(terms(text))
+            match = sum(w for t, w in weights.items() if t in stems) / total
+            out.append(ScoredSentence(text, hit.chunk.doc_id, rank, match, hit.chunk.published))
+    return out
