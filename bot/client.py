@@ -22,7 +22,7 @@ from newsdesk.settings import Paths, Settings
 from vectorstore.errors import StoreError
 
 from .access import place_allowed, refusal_for
-from .fairuse import AnswerGate, Cooldown, Queued
+from .fairuse import Allowance, AnswerGate, Queued
 from .replies import STORE_DOWN, report_error, tell
 from .votes import AnswerLog
 
@@ -94,7 +94,7 @@ class NewsdeskBot(commands.Bot):
         self.settings = settings
         self.config = config
         self.services = services
-        self.cooldown = Cooldown(config.ask_cooldown)
+        self.allowance = Allowance(*config.allowance, server_per_minute=config.server_asks_per_minute)
         self.gate = AnswerGate(config.max_concurrent_answers)
         self.answer_log: AnswerLog | None = None
         self.shutting_down = False
@@ -102,6 +102,7 @@ class NewsdeskBot(commands.Bot):
         self._shutdown_task: asyncio.Task[None] | None = None
         self._services_open = False  # the store and the services on it opened (see _open_blocking)
         self._pruned_at: float | None = None  # event-loop time of the last prune of old answers
+        self._checked_public = False  # the "public without an allow-list" warning is given once
 
     # ---- start ----------------------------------------------------------------------------------
 
@@ -157,6 +158,42 @@ class NewsdeskBot(commands.Bot):
 
     async def on_ready(self) -> None:
         log.info("logged in as %s (id %s) in %d servers", self.user, self.user and self.user.id, len(self.guilds))
+        await self._leave_unwanted(list(self.guilds))
+        if not self._checked_public:
+            self._checked_public = True
+            await self._warn_if_public()
+
+    async def on_guild_join(self, guild: discord.Guild) -> None:
+        await self._leave_unwanted([guild])
+
+    async def on_guild_available(self, guild: discord.Guild) -> None:  # a server seen again after an outage
+        await self._leave_unwanted([guild])
+
+    async def _leave_unwanted(self, guilds: Sequence[discord.Guild]) -> None:
+        """With DISCORD_ALLOWED_GUILDS set, leave every other server (anyone may invite a public bot);
+        until it has left, place_allowed already refuses to act there."""
+        allowed = self.config.allowed_guilds
+        for guild in guilds:
+            if not allowed or guild.id in allowed:
+                continue
+            log.warning("leaving server %r (%s): it is not in DISCORD_ALLOWED_GUILDS", guild.name, guild.id)
+            try:
+                await guild.leave()
+            except discord.HTTPException as error:
+                log.error("could not leave server %s: %s", guild.id, error)
+
+    async def _warn_if_public(self) -> None:
+        if self.config.allowed_guilds:
+            return
+        try:
+            info = await self.application_info()
+        except discord.HTTPException as error:
+            log.debug("could not read the application's settings: %s", error)
+            return
+        if info.bot_public:
+            log.warning("the bot is Public in the Discord developer portal and DISCORD_ALLOWED_GUILDS is empty: "
+                        "anyone can add it to a server; set DISCORD_ALLOWED_GUILDS to your servers' ids, or turn "
+                        "off Public Bot (Bot tab)")
 
     async def on_message(self, message: discord.Message) -> None:
         """No prefix commands: the ask cog listens to messages itself."""

@@ -1,4 +1,5 @@
-"""Fair use: a per-user cooldown on asking and a cap on answers in progress, with queue positions.
+"""Fair use: a per-member allowance of questions (and a per-server ceiling) and a cap on answers in
+progress, with queue positions.
 
 Pure asyncio, no discord: the cogs ask these objects and render what they say.
 """
@@ -14,31 +15,53 @@ from typing import Any, TypeVar
 T = TypeVar("T")
 
 
-class Cooldown:
-    """At most one ask per user every `seconds` (monotonic clock)."""
+class Allowance:
+    """Fair use that limits bursts, not the next question: a member may ask `burst` questions in a row and
+    regains one every `refill` seconds (a token bucket), and a server asks at most `server_per_minute`
+    (0: no ceiling). `burst=1` is the old cooldown: one question per `refill` seconds. `refill=0`: no limit."""
 
-    def __init__(self, seconds: float, clock: Callable[[], float] | None = None):
-        self.seconds = seconds
+    def __init__(self, burst: int, refill: float, server_per_minute: int = 0,
+                 clock: Callable[[], float] | None = None):
+        self.burst = max(1, burst)
+        self.refill = refill
+        self.server_per_minute = server_per_minute
         self._clock = clock or (lambda: time.monotonic())  # looked up per call: test clocks patch it
-        self._last: dict[int, float] = {}
+        self._members: dict[int, tuple[float, float]] = {}  # user id -> (tokens, at)
+        self._servers: dict[int, tuple[float, float]] = {}
 
-    def retry_after(self, user_id: int) -> float:
-        """Seconds until `user_id` may ask again (0 when they may ask now)."""
-        last = self._last.get(user_id)
-        if last is None or self.seconds <= 0:
-            return 0.0
-        return max(0.0, last + self.seconds - self._clock())
-
-    def try_take(self, user_id: int) -> float:
-        """Start the user's cooldown and return 0, or return the seconds left without starting it."""
-        left = self.retry_after(user_id)
-        if left > 0:
-            return left
+    def try_take(self, user_id: int, guild_id: int | None = None) -> float:
+        """Take one question from the member's (and the server's) allowance and return 0, or return the
+        seconds until one is there, taking nothing."""
         now = self._clock()
-        self._last[user_id] = now
-        if len(self._last) > 10_000:  # forget users whose cooldown is long over
-            self._last = {u: t for u, t in self._last.items() if t + self.seconds > now}
+        member = self._level(self._members, user_id, self.burst, self.refill, now)
+        server = None
+        if guild_id is not None and self.server_per_minute > 0:
+            server = self._level(self._servers, guild_id, self.server_per_minute, 60.0 / self.server_per_minute, now)
+        wait = max(self._wait(member, self.refill),
+                   self._wait(server, 60.0 / self.server_per_minute) if server is not None else 0.0)
+        if wait > 0:
+            return wait
+        if member is not None:
+            self._members[user_id] = (member - 1, now)
+        if server is not None and guild_id is not None:
+            self._servers[guild_id] = (server - 1, now)
+        if len(self._members) > 10_000:  # forget members whose allowance is full again
+            self._members = {u: (t, at) for u, (t, at) in self._members.items()
+                             if t + (now - at) / self.refill < self.burst}
         return 0.0
+
+    @staticmethod
+    def _level(buckets: dict[int, tuple[float, float]], key: int, capacity: int, refill: float,
+               now: float) -> float | None:
+        """Questions left now, or None when there is no limit."""
+        if refill <= 0:
+            return None
+        tokens, at = buckets.get(key, (float(capacity), now))
+        return min(float(capacity), tokens + (now - at) / refill)
+
+    @staticmethod
+    def _wait(level: float | None, refill: float) -> float:
+        return 0.0 if level is None or level >= 1 else (1 - level) * refill
 
     @staticmethod
     def wait_text(seconds: float) -> str:

@@ -56,7 +56,13 @@ class DiscordSettings(_Section):
     allowed_channels: CsvInts = Field(default_factory=list)  # empty: any channel
     auto_channels: CsvInts = Field(default_factory=list)  # channels answered without a mention
     allow_dms: bool = False
-    ask_cooldown: float = Field(default=10.0, ge=0)  # seconds between asks per user
+    # Fair use: a member may ask `ask_burst` questions in a row and regains one every `ask_refill` seconds;
+    # a server gets at most `server_asks_per_minute` (0: no ceiling). An explicit ask_cooldown (the old
+    # setting) keeps meaning one question per that many seconds.
+    ask_burst: int = Field(default=3, ge=1)
+    ask_refill: float = Field(default=20.0, ge=0)
+    server_asks_per_minute: int = Field(default=30, ge=0)
+    ask_cooldown: float | None = Field(default=None, ge=0)
     max_concurrent_answers: int = Field(default=4, ge=1)
     answer_timeout: float = Field(default=60.0, gt=0)  # seconds before an answer is abandoned
     shutdown_grace: float = Field(default=20.0, ge=0)  # seconds answers in progress get on SIGTERM
@@ -66,6 +72,18 @@ class DiscordSettings(_Section):
     @classmethod
     def _ints(cls, value: Any) -> Any:
         return _split_list(value)
+
+    @field_validator("ask_cooldown", mode="before")
+    @classmethod
+    def _unset_when_blank(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @property
+    def allowance(self) -> tuple[int, float]:
+        """(questions in a row, seconds to regain one) per member."""
+        if self.ask_cooldown is not None:
+            return 1, self.ask_cooldown
+        return self.ask_burst, self.ask_refill
 
 
 class ChromaSettings(_Section):

@@ -15,7 +15,7 @@ from vectorstore.errors import StoreError
 
 from ..access import auto_channel, place_allowed
 from ..conversation import strip_mentions, thread_title, thread_turns
-from ..fairuse import Cooldown, GateClosed
+from ..fairuse import Allowance, GateClosed
 from ..render import queued_text, render_answer
 from ..replies import NO_MENTIONS, STORE_DOWN, defer, finish, new_ref, show_progress, tell
 from ..views import answer_view
@@ -30,7 +30,7 @@ EMPTY_MENTION = "Ask me a question after the mention, e.g. “@newsdesk what did
 
 
 def cooldown_text(seconds: float) -> str:
-    return f"You can ask again in {Cooldown.wait_text(seconds)}."
+    return f"You can ask again in {Allowance.wait_text(seconds)}."
 
 
 def timeout_text(ref: str) -> str:
@@ -52,7 +52,7 @@ class AskCog(commands.Cog):
         if bot.shutting_down:
             await tell(interaction, RESTARTING)
             return
-        wait = bot.cooldown.try_take(interaction.user.id)
+        wait = bot.allowance.try_take(interaction.user.id, interaction.guild_id)
         if wait:
             await tell(interaction, cooldown_text(wait))
             return
@@ -162,7 +162,7 @@ class AskCog(commands.Cog):
         if bot.shutting_down:
             await target.send(RESTARTING, allowed_mentions=NO_MENTIONS)
             return
-        wait = bot.cooldown.try_take(message.author.id)
+        wait = bot.allowance.try_take(message.author.id, message.guild.id if message.guild else None)
         if wait:
             await target.send(cooldown_text(wait), allowed_mentions=NO_MENTIONS)
             return

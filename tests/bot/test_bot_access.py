@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import logging
+
 import discord
 import pytest
 import simcord
 
+from bot import create_bot
 from bot.access import ADMIN_REFUSAL, DM_REFUSAL, PLACE_REFUSAL
 from tests.bot.fakes import make_answer
 
@@ -121,3 +124,41 @@ async def test_dm_slash_is_refused_server_side_when_dms_are_switched_off_later(w
 
     assert result.ephemeral and result.response.content == DM_REFUSAL
     assert services.answers.calls == []
+
+
+async def test_a_server_not_on_the_allow_list_is_left_when_the_bot_is_added(world, caplog):
+    world.configure(allowed_guilds=[world.guild.id])
+    strangers = world.env.create_guild("Strangers")  # someone invites the (public) bot to their server
+    await world.env.settle()
+    kept = {g.id for g in world.bot.guilds}
+    assert strangers.id not in kept and world.guild.id in kept
+    assert f"leaving server 'Strangers' ({strangers.id})" in caplog.text
+    assert (await world.alice.slash(world.channel, "ask", question="Still here?")).response is not None
+
+
+async def test_servers_off_the_allow_list_are_left_at_start(world, settings, services, caplog):
+    strangers = world.env.create_guild("Strangers")
+    await world.env.settle()
+    assert strangers.id in {g.id for g in world.bot.guilds}  # no allow-list: it stays
+    restarted = create_bot(settings.model_copy(update={"discord": settings.discord.model_copy(
+        update={"allowed_guilds": [world.guild.id]})}), services=services)
+    await world.env.restart_bot(restarted)
+    assert {g.id for g in restarted.guilds} == {world.guild.id}
+    assert caplog.text.count("leaving server 'Strangers'") == 1
+
+
+async def test_a_public_bot_without_an_allow_list_warns_once(caplog, world, settings, services):
+    def warnings() -> list[logging.LogRecord]:  # the bot started while the fixtures were set up
+        records = caplog.get_records("setup") + caplog.records
+        return [r for r in records if "Public in the Discord developer portal" in r.getMessage()]
+
+    assert len(warnings()) == 1 and warnings()[0].levelname == "WARNING"
+    world.bot.dispatch("ready")  # a reconnect: on_ready again, no second warning
+    await world.env.settle()
+    assert len(warnings()) == 1
+
+
+@pytest.mark.bot_settings(allowed_guilds=[1])
+async def test_no_public_warning_with_an_allow_list(caplog, world):
+    said = [r.getMessage() for r in caplog.get_records("setup") + caplog.records]
+    assert not any("Public in the Discord" in m for m in said)  # the same capture shows it without one (above)

@@ -69,3 +69,21 @@ async def test_the_cooldown_counts_down(world, services):
     assert refused.ephemeral and refused.response.content == "You can ask again in 9 s."
     assert other.response.content == make_answer().text
     assert [q for q, _ in services.answers.calls] == ["First?", "Bob's first?"]
+
+
+@pytest.mark.bot_settings(ask_cooldown=None)  # the default allowance: 3 in a row, one back every 20 s
+async def test_a_follow_up_right_after_an_answer_is_answered_but_a_burst_is_not(world, services):
+    first = await world.alice.slash(world.channel, "ask", question="Who leads Halcyon Labs?")
+    await world.env.advance_time(2)
+    follow_up = await world.alice.slash(world.channel, "ask", question="And who funded it?")
+    assert first.response.content == follow_up.response.content == make_answer().text
+
+    burst = []
+    for i in range(8):  # ten questions in ten seconds, counting the two above
+        await world.env.advance_time(1)
+        burst.append(await world.alice.slash(world.channel, "ask", question=f"Question {i}?"))
+    refused = [r for r in burst if r.response.content.startswith("You can ask again in")]
+    assert refused and all(r.ephemeral for r in refused)
+    assert len(services.answers.calls) < 10
+    other = await world.bob.slash(world.channel, "ask", question="Bob's first?")
+    assert other.response.content == make_answer().text  # one member's burst holds nobody else up

@@ -9,7 +9,7 @@ import pytest
 
 from answer.types import Turn
 from bot.conversation import pair_turns, strip_mentions, thread_title
-from bot.fairuse import AnswerGate, Cooldown, GateClosed
+from bot.fairuse import Allowance, AnswerGate, GateClosed
 from bot.render import (
     EMBED_TOTAL_LIMIT,
     build_embed,
@@ -77,16 +77,62 @@ def test_refusals_have_no_embed_and_mentions_are_escaped():
 # ---- fair use -----------------------------------------------------------------------------------------
 
 
-def test_cooldown():
+def test_the_old_cooldown_is_an_allowance_of_one():
     now = [100.0]
-    cooldown = Cooldown(10, clock=lambda: now[0])
+    cooldown = Allowance(1, 10, clock=lambda: now[0])
     assert cooldown.try_take(1) == 0
     assert cooldown.try_take(1) == 10 and cooldown.try_take(2) == 0
     now[0] += 9.2
-    assert cooldown.retry_after(1) == pytest.approx(0.8) and Cooldown.wait_text(0.8) == "1 s"
+    assert cooldown.try_take(1) == pytest.approx(0.8) and Allowance.wait_text(0.8) == "1 s"
     now[0] += 1
     assert cooldown.try_take(1) == 0
-    assert Cooldown(0, clock=lambda: now[0]).try_take(1) == Cooldown(0).try_take(1) == 0
+    assert Allowance(1, 0, clock=lambda: now[0]).try_take(1) == Allowance(1, 0).try_take(1) == 0  # 0: no limit
+
+
+def test_an_allowance_lets_a_burst_through_and_refills_over_time():
+    now = [0.0]
+    allowance = Allowance(3, 20, clock=lambda: now[0])
+    assert [allowance.try_take(1) for _ in range(3)] == [0, 0, 0]  # a question and two quick follow-ups
+    assert allowance.try_take(1) == pytest.approx(20)  # the fourth in a row waits for one to come back
+    now[0] += 5
+    assert allowance.try_take(1) == pytest.approx(15) and allowance.try_take(2) == 0  # others are not held up
+    now[0] += 15
+    assert allowance.try_take(1) == 0 and allowance.try_take(1) == pytest.approx(20)
+    now[0] += 600
+    assert [allowance.try_take(1) for _ in range(4)][:3] == [0, 0, 0]  # never more than the burst saved up
+
+
+def test_a_server_ceiling_holds_however_many_members_ask():
+    now = [0.0]
+    allowance = Allowance(3, 20, server_per_minute=4, clock=lambda: now[0])
+    taken = [allowance.try_take(user, guild_id=7) for user in (1, 1, 2, 3)]
+    assert taken == [0, 0, 0, 0]
+    assert allowance.try_take(4, guild_id=7) == pytest.approx(15)  # one question back every 60/4 s
+    assert allowance.try_take(4, guild_id=8) == 0  # another server has its own ceiling
+    assert allowance.try_take(4, guild_id=None) == 0  # a DM counts against the member only
+    now[0] += 15
+    assert allowance.try_take(5, guild_id=7) == 0
+
+
+def test_the_allowance_setting_and_the_old_cooldown(monkeypatch):
+    from newsdesk.settings import DiscordSettings
+
+    assert DiscordSettings(_env_file=None).allowance == (3, 20.0)  # type: ignore[call-arg]
+    monkeypatch.setenv("DISCORD_ASK_COOLDOWN", "10")  # an .env copied from an older .env.example
+    assert DiscordSettings(_env_file=None).allowance == (1, 10.0)  # type: ignore[call-arg]
+    monkeypatch.setenv("DISCORD_ASK_COOLDOWN", "")
+    monkeypatch.setenv("DISCORD_ASK_BURST", "5")
+    assert DiscordSettings(_env_file=None).allowance == (5, 20.0)  # type: ignore[call-arg]
+
+
+def test_the_example_env_sets_the_new_allowance_not_the_old_cooldown():
+    from pathlib import Path
+
+    from newsdesk.settings import load_settings
+
+    example = Path(__file__).resolve().parents[2] / ".env.example"  # what the Quick start copies to .env
+    assert "\nDISCORD_ASK_COOLDOWN=\n" in example.read_text()  # documented, left empty
+    assert load_settings(example).discord.allowance == (3, 20.0)
 
 
 @pytest.mark.asyncio

@@ -103,6 +103,12 @@ async def arrange(world: Any, caller: str, command: str) -> Call:
         user = env.create_user("dan")
         return Call(lambda: user.slash(command, **options), None)
     if caller == "other-guild":
+        # The bot leaves such a server (tests/bot/test_bot_access.py); until it has, every interaction there
+        # is refused: that check is what this row tests, so the bot is kept from leaving.
+        async def stay(_guilds: Any) -> None:
+            return None
+
+        world.bot._leave_unwanted = stay  # type: ignore[method-assign]
         other = env.create_guild("Elsewhere")
         editors = other.create_role("Editors", permissions=discord.Permissions(manage_guild=True))
         boss = other.add_member(env.create_user("boss"), roles=[editors])
