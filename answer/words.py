@@ -39,6 +39,7 @@ CLAUSE_SPLIT = re.compile(r",(?!\s*(?:19|20)\d\d\b)|[;:?]|\b(?:and|while|whereas
                           re.IGNORECASE)  # not the comma in "October 4, 2023"
 CLAUSE_MIN_TERMS = 2  # content words a claim needs ("under 30" has, "the article says" not)
 _THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}\b)")
+_MENTIONS = re.compile(r"^(?:\s*(?:@everyone|@here|<@[!&]?\d+>|<#\d+>))+\s*")
 _WHOLE_END = re.compile(r"[.!][\"'”’)\]]*$")
 
 
@@ -82,8 +83,11 @@ def chunk_sentences(hit: Hit) -> list[str]:
 
 def quotable(sentence: str) -> bool:
     """A statement that reads on its own: it ends as a statement (not a question put to readers, not a
-    fragment without an end), starts with a capital, a digit or a quote, and has no template markup."""
-    return (bool(_WHOLE_END.search(sentence)) and bool(re.match(r"[\"'“‘(\[]?[A-Z0-9]", sentence))
+    fragment without an end), starts with a capital, a digit or a quote (after any mention syntax a page
+    put in front: "@everyone Anthropic opened ..."; the renderer makes mentions inert), and has no
+    template markup."""
+    start = _MENTIONS.sub("", sentence)
+    return (bool(_WHOLE_END.search(sentence)) and bool(re.match(r"[\"'“‘(\[]?[A-Z0-9]", start))
             and "{{" not in sentence and "\n" not in sentence.strip())
 
 
