@@ -11,8 +11,9 @@ each source). Dates become published_ts filters; "latest" favours newer articles
 
 from __future__ import annotations
 
+import copy
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 
@@ -61,8 +62,14 @@ class Retrieval:
         self.site_dense = SITE_DENSE
         self.subject_weight = SUBJECT_WEIGHT
 
+    def scoped(self, libraries: Collection[str] | None) -> Retrieval:
+        """The same retrieval drawing only on `libraries` (None: every library)."""
+        view = copy.copy(self)
+        view.retriever = self.retriever.scoped(libraries)
+        return view
+
     def boilerplate(self, sentences: Iterable[str]) -> set[str]:
-        """Those of `sentences` that recur word for word across the store's articles (never quoted)."""
+        """Those of `sentences` that recur word for word across the articles it draws on (never quoted)."""
         return self.retriever.boilerplate(list(sentences))
 
     def known_sites(self) -> list[str]:

@@ -24,12 +24,13 @@ caller renders Answers, so this needs no special case at the edges.
 from __future__ import annotations
 
 import asyncio
+import copy
 import dataclasses
 import logging
 import re
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from typing import TYPE_CHECKING
 
 from answer.citations import STOPWORDS
@@ -100,6 +101,7 @@ class AnswerService:
         self.answer_settings = answer_settings
         self.llm = llm
         self._composer = composer
+        self._custom_composer = composer is not None
         self._runner: asyncio.Runner | None = None
         self._runner_lock = threading.Lock()
 
@@ -113,7 +115,20 @@ class AnswerService:
     def mode(self) -> Mode:
         return "llm" if self.llm is not None else "extractive"
 
-    async def answer(self, question: str, history: Sequence[Turn] = ()) -> Answer:
+    def scoped(self, libraries: Collection[str] | None) -> AnswerService:
+        """The same service answering only from `libraries` (None: every library); it shares the model,
+        the event loop and the index with this one."""
+        view = copy.copy(self)
+        view.retrieval = self.retrieval.scoped(libraries)
+        if not self._custom_composer:
+            view._composer = None  # the default composer reads boilerplate from the scoped retrieval
+        return view
+
+    async def answer(self, question: str, history: Sequence[Turn] = (),
+                     libraries: Collection[str] | None = None) -> Answer:
+        """The answer from every library, or from `libraries` (a server's and the shared one)."""
+        if libraries is not None:
+            return await self.scoped(libraries).answer(question, history)
         question = clean_question(question)
         if not question:
             return Answer(text=ASK_FOR_QUESTION, citations=[], mode=self.mode, refused=True)
@@ -122,13 +137,14 @@ class AnswerService:
             return await asyncio.to_thread(self._extractive, question, turns)
         return await self._answer_with_llm(self.llm, question, turns)
 
-    def answer_sync(self, question: str, history: Sequence[Turn] = ()) -> Answer:
+    def answer_sync(self, question: str, history: Sequence[Turn] = (),
+                    libraries: Collection[str] | None = None) -> Answer:
         """`answer` for synchronous callers (CLI, evaluation); not from inside a running event loop.
         One event loop serves every call: provider SDKs cache async HTTP clients bound to a loop."""
         with self._runner_lock:
             if self._runner is None:
                 self._runner = asyncio.Runner()
-            return self._runner.run(self.answer(question, history))
+            return self._runner.run(self.answer(question, history, libraries))
 
     def close(self) -> None:
         with self._runner_lock:

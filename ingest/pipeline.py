@@ -24,7 +24,7 @@ from pathlib import Path
 from newsdesk.settings import ChunkSettings, FetchSettings
 from vectorstore.embeddings import Embedder
 from vectorstore.errors import StoreError as VectorStoreError
-from vectorstore.records import ChunkRecord, DocumentRecord
+from vectorstore.records import SHARED, ChunkRecord, DocumentRecord
 from vectorstore.store import Store
 
 from .chunk import body_budget, fit_header, make_header, split_spans
@@ -98,11 +98,11 @@ class Pipeline:
         }
         return hashlib.sha256(json.dumps(basis, sort_keys=True).encode("utf-8")).hexdigest()[:32]
 
-    def prepare(self, article: Article) -> Prepared:
+    def prepare(self, article: Article, library: str = SHARED) -> Prepared:
         if not article.body.strip():
             raise ExtractError("the article has no text.", url=article.url)
         url = canonical_url(article.url)
-        doc_id = doc_id_for(url)
+        doc_id = doc_id_for(url, library)
         version = self.version_of(article, url)
         published, published_ts = _iso(article.published)
         now = datetime.now(UTC)
@@ -114,7 +114,7 @@ class Pipeline:
             raise ExtractError("the article has no text.", url=url)
         common = dict(
             doc_id=doc_id, version=version, url=url, title=article.title, site=article.site,
-            author=article.author, published=published, published_ts=published_ts,
+            author=article.author, published=published, published_ts=published_ts, library=library,
         )
         chunks = [
             ChunkRecord(
@@ -136,6 +136,14 @@ class Pipeline:
     # ---- storing ------------------------------------------------------------------------------
 
     def embed(self, prepared: Prepared) -> list[list[float]]:
+        """The chunks' vectors; a server's copy of an article the shared library holds with the very same
+        content (same version) takes that copy's vectors instead of embedding again."""
+        doc = prepared.doc
+        if doc.library != SHARED:
+            twin = doc_id_for(doc.url, SHARED)
+            vectors = self._store_call(self.store.vectors_of, twin, doc.version)
+            if vectors is not None and len(vectors) == len(prepared.chunks):
+                return vectors  # type: ignore[return-value]
         return self.embedder.embed_documents([c.embed_text for c in prepared.chunks])
 
     def write(self, prepared: Prepared, embeddings: list[list[float]]) -> IngestResult:
@@ -143,15 +151,17 @@ class Pipeline:
             status = self._store_call(self.store.replace_document, prepared.doc, prepared.chunks, embeddings)
         return self._result(prepared, status)
 
-    def ingest_article(self, article: Article) -> IngestResult:
-        """Chunk, embed and store one article (blocking)."""
-        prepared = self.prepare(article)
+    def ingest_article(self, article: Article, library: str = SHARED) -> IngestResult:
+        """Chunk, embed and store one article in `library` (blocking)."""
+        prepared = self.prepare(article, library)
         if self.is_unchanged(prepared):
             return self._result(prepared, "unchanged")
         return self.write(prepared, self.embed(prepared))
 
-    def ingest_articles(self, articles: Iterable[Article | IngestError]) -> Iterator[IngestResult | IngestError]:
-        """Bulk import: a result (or an error) per item; writes overlap the next document's embedding."""
+    def ingest_articles(self, articles: Iterable[Article | IngestError],
+                        library: str = SHARED) -> Iterator[IngestResult | IngestError]:
+        """Bulk import into `library`: a result (or an error) per item; writes overlap the next document's
+        embedding."""
         pending: queue.Queue[tuple[Prepared, list[list[float]]] | None] = queue.Queue(maxsize=4)
         done: queue.Queue[IngestResult | IngestError] = queue.Queue()
 
@@ -174,7 +184,7 @@ class Pipeline:
                     yield item
                     continue
                 try:
-                    prepared = self.prepare(item)
+                    prepared = self.prepare(item, library)
                     if self.is_unchanged(prepared):
                         yield self._result(prepared, "unchanged")
                         continue
@@ -197,7 +207,8 @@ class Pipeline:
     # ---- from the outside world ---------------------------------------------------------------
 
     async def ingest_url(
-        self, url: str, *, progress: Progress | None = None, client: GuardedClient | None = None
+        self, url: str, *, progress: Progress | None = None, client: GuardedClient | None = None,
+        library: str = SHARED,
     ) -> IngestResult:
         """Fetch (guarded), extract (in a worker process, time-limited), chunk, embed, store."""
         await _report(progress, "fetching")
@@ -208,7 +219,7 @@ class Pipeline:
             page = await fetch(client, url)
         await _report(progress, "extracting")
         article = await extract_async(page, source=url, timeout=self.fetching.extract_timeout)
-        prepared = await asyncio.to_thread(self.prepare, article)
+        prepared = await asyncio.to_thread(self.prepare, article, library)
         if await asyncio.to_thread(self.is_unchanged, prepared):
             return self._result(prepared, "unchanged")
         await _report(progress, f"embedding {len(prepared.chunks)} chunks")
@@ -216,25 +227,34 @@ class Pipeline:
         await _report(progress, "storing")
         return await asyncio.to_thread(self.write, prepared, embeddings)
 
-    def ingest_file(self, path: Path) -> IngestResult:
-        return self.ingest_article(extract_file(path))
+    def ingest_file(self, path: Path, library: str = SHARED) -> IngestResult:
+        return self.ingest_article(extract_file(path), library)
 
-    def forget(self, url_or_id: str) -> DocumentRecord | None:
-        """Remove a document by URL (any spelling of it, or the URL it was ingested from) or id."""
-        doc = self.find(url_or_id)
+    def forget(self, url_or_id: str, library: str = SHARED) -> DocumentRecord | None:
+        """Remove a document of `library` by URL (any spelling of it, or the URL it was ingested from) or
+        id; a document of another library is never found, so never removed."""
+        doc = self.find(url_or_id, library)
         if doc is not None:
             with self._write_lock:
                 self._store_call(self.store.forget, doc.doc_id)
         return doc
 
-    def find(self, url_or_id: str) -> DocumentRecord | None:
+    def forget_library(self, library: str) -> list[DocumentRecord]:
+        """Remove every document of `library` (a server's, when its operator says so)."""
+        docs = self._store_call(self.store.list_documents, [library])
+        for doc in docs:  # type: ignore[attr-defined]
+            with self._write_lock:
+                self._store_call(self.store.forget, doc.doc_id)
+        return docs  # type: ignore[return-value]
+
+    def find(self, url_or_id: str, library: str = SHARED) -> DocumentRecord | None:
         candidates = [url_or_id] if _DOC_ID.fullmatch(url_or_id) else []
-        candidates.append(doc_id_for(url_or_id))
+        candidates.append(doc_id_for(url_or_id, library))
         for doc_id in candidates:
             doc = self._store_call(self.store.get_document, doc_id)
-            if doc is not None:
+            if doc is not None and doc.library == library:
                 return doc
-        for doc in self._store_call(self.store.documents).values():
+        for doc in self._store_call(self.store.documents, [library]).values():
             if doc.source == url_or_id or canonical_url(doc.source) == canonical_url(url_or_id):
                 return doc
         return None

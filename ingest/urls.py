@@ -9,6 +9,8 @@ from __future__ import annotations
 import hashlib
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from vectorstore.records import SHARED
+
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 # Parameters that identify a campaign or a click, never the content.
 _TRACKING = {
@@ -42,9 +44,11 @@ def canonical_url(url: str) -> str:
     return urlunsplit((scheme, netloc, path, query, ""))
 
 
-def doc_id_for(url: str) -> str:
-    """The document id of a URL: stable across spellings of the same canonical URL."""
-    return "d" + hashlib.sha256(canonical_url(url).encode("utf-8")).hexdigest()[:31]
+def doc_id_for(url: str, library: str = SHARED) -> str:
+    """The document id of a URL in a library: stable across spellings of the same canonical URL. The shared
+    library's ids are those of stores made before libraries existed, so such a store needs no new ids."""
+    key = canonical_url(url) if library == SHARED else f"{library}\n{canonical_url(url)}"
+    return "d" + hashlib.sha256(key.encode("utf-8")).hexdigest()[:31]
 
 
 def site_host(url: str) -> str:

@@ -22,7 +22,7 @@ import threading
 import time
 import uuid
 import weakref
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -50,7 +50,7 @@ def join_refreshers(timeout: float = EXIT_WAIT_SECONDS) -> None:
     for thread in list(_REFRESHERS):
         thread.join(max(0.0, deadline - time.monotonic()))
 
-FORMAT = 2  # 2: rows carry their sentences' keys (boilerplate)
+FORMAT = 3  # 2: rows carry their sentences' keys (boilerplate); 3: and their library
 MIN_DELTA = 2000  # chunks the delta may hold before a merge, however small the base
 DELTA_SHARE = 0.10  # ... or this share of the base
 HEADER_REPEAT = 2  # times the title | site | date header counts in a chunk's BM25 text
@@ -71,10 +71,18 @@ class _Snapshot:
     delta: Part
     versions: dict[str, str]  # doc_id -> version this snapshot reflects
     sites: tuple[str, ...]  # site code -> name
+    libraries: tuple[str, ...] = ()  # library code -> name
+
+    def library_codes(self, libraries: Collection[str] | None) -> set[int] | None:
+        """Codes of `libraries` (None: every library)."""
+        if libraries is None:
+            return None
+        wanted = set(libraries)
+        return {i for i, name in enumerate(self.libraries) if name in wanted}
 
 
 def _empty_snapshot() -> _Snapshot:
-    return _Snapshot(Part.empty(), Part.empty(), {}, ())
+    return _Snapshot(Part.empty(), Part.empty(), {}, (), ())
 
 
 class LexicalIndex:
@@ -107,7 +115,7 @@ class LexicalIndex:
         self.on_change: Callable[[dict[str, str | None]], None] | None = None
         self._refresher: threading.Thread | None = None
         self.header_repeat = HEADER_REPEAT
-        self._recurrence: tuple[_Snapshot, Recurrence] | None = None
+        self._recurrence: tuple[_Snapshot, dict[frozenset[str] | None, Recurrence]] | None = None
         self._recurrence_lock = threading.Lock()
 
     # ---- queries ------------------------------------------------------------------------------
@@ -132,8 +140,10 @@ class LexicalIndex:
         sites: Sequence[str] = (),
         since_ts: int | None = None,
         until_ts: int | None = None,
+        libraries: Collection[str] | None = None,
     ) -> list[LexicalHit]:
-        """The `n` best chunks; `query` is text or (text, weight) pieces. Filters as in Chroma."""
+        """The `n` best chunks; `query` is text or (text, weight) pieces. Filters as in Chroma;
+        `libraries`: only those libraries' documents (None: all)."""
         self.follow()
         snap = self._snapshot
         pieces = [(query, 1.0)] if isinstance(query, str) else list(query)
@@ -141,11 +151,12 @@ class LexicalIndex:
         if not weights:
             return []
         codes = {i for i, name in enumerate(snap.sites) if name in set(sites)} if sites else None
-        if sites and not codes:
+        in_libraries = snap.library_codes(libraries)
+        if (sites and not codes) or (in_libraries is not None and not in_libraries):
             return []
         hits: list[tuple[str, str, float, int | None]] = []
         for part in (snap.base, snap.delta):
-            mask = part.mask(codes, since_ts, until_ts)
+            mask = part.mask(codes, since_ts, until_ts, in_libraries)
             scores = part.scores(weights, snap.base.stats, snap.delta.stats)
             hits.extend(part.top(scores, mask, n))
         hits.sort(key=lambda h: h[2], reverse=True)
@@ -164,15 +175,23 @@ class LexicalIndex:
         return [{tid: idf(snap.base.stats.df_of(tid) + snap.delta.stats.df_of(tid), n) for tid in set(row)}
                 for row in rows]
 
-    def recurrence(self) -> Recurrence:
-        """Which sentences recur across the current articles (built once per snapshot, on first use)."""
+    def recurrence(self, libraries: Collection[str] | None = None) -> Recurrence:
+        """Which sentences recur across the current articles of `libraries` (None: all), built once per
+        snapshot and library set: what another server's admins ingest never makes this server's news
+        "boilerplate"."""
         self.follow()
         snap = self._snapshot
+        key = None if libraries is None else frozenset(libraries)
         with self._recurrence_lock:
             if self._recurrence is None or self._recurrence[0] is not snap:
-                parts = [(snap.base.rows, snap.base.alive), (snap.delta.rows, snap.delta.alive)]
-                self._recurrence = (snap, Recurrence(parts))
-            return self._recurrence[1]
+                self._recurrence = (snap, {})
+            cache = self._recurrence[1]
+            if key not in cache:
+                codes = snap.library_codes(libraries)
+                cache[key] = Recurrence([(part.rows, part.mask(None, None, None, codes)) for part in (snap.base, snap.delta)])
+                while len(cache) > 64:  # one entry per server asking; a snapshot lives seconds to hours
+                    cache.pop(next(iter(cache)))
+            return cache[key]
 
     def sites(self) -> list[str]:
         """Sites of the documents currently indexed."""
@@ -235,8 +254,8 @@ class LexicalIndex:
             return False
         chunks = self._fetch(wanted, manifest)
         rows = self._tokenize(chunks)
-        site_names = list(snap.sites)
-        rows = rows.with_site_codes(site_names)
+        site_names, library_names = list(snap.sites), list(snap.libraries)
+        rows = rows.with_codes(site_names, library_names)
         versions = {d: v for d, v in snap.versions.items() if d not in gone}
         versions.update({d: manifest[d] for d in wanted})
         versions.update({c.doc_id: c.version for c in chunks})  # what was read, if it moved on meanwhile
@@ -249,7 +268,7 @@ class LexicalIndex:
         else:
             delta = build_delta(delta_rows, base.stats, self.k1, self.b)
             merged = False
-        self._snapshot = _Snapshot(base, delta, versions, tuple(site_names))
+        self._snapshot = _Snapshot(base, delta, versions, tuple(site_names), tuple(library_names))
         log.info("lexical index: -%d +%d documents (%d chunks in all)", len(gone), len(wanted), len(self))
         if merged and self.index_dir is not None:
             self._save()
@@ -298,7 +317,8 @@ class LexicalIndex:
             save_base(snap.base, tmp)
             with self._token_lock:
                 self._tokenizer.save_vocab(str(tmp))
-            meta = {"params": self._params(), "versions": snap.versions, "sites": list(snap.sites)}
+            meta = {"params": self._params(), "versions": snap.versions, "sites": list(snap.sites),
+                    "libraries": list(snap.libraries)}
             (tmp / "meta.json").write_text(json.dumps(meta))
             tmp.rename(self.index_dir / name)
             pointer = self.index_dir / f".CURRENT-{uuid.uuid4().hex[:8]}"
@@ -331,5 +351,6 @@ class LexicalIndex:
             if not isinstance(error, FileNotFoundError):
                 log.warning("could not load the lexical index from %s (%s); rebuilding", self.index_dir, error)
             return
-        self._snapshot = replace(_empty_snapshot(), base=base, versions=meta["versions"], sites=tuple(meta["sites"]))
+        self._snapshot = replace(_empty_snapshot(), base=base, versions=meta["versions"], sites=tuple(meta["sites"]),
+                                 libraries=tuple(meta["libraries"]))
         self.loaded_from_disk = True

@@ -13,7 +13,7 @@ import json
 import math
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -47,36 +47,35 @@ class PartRows:
     ts: np.ndarray  # float64 epoch seconds, NaN when the date is unknown
     tokens: list[np.ndarray]
     sentences: list[np.ndarray]  # uint64 keys of the chunk body's sentences (`vectorstore.text.sentence_keys`)
+    library_names: list[str]
+    library_codes: np.ndarray  # int32, codes into the index's library list (-1 until assigned)
 
     @classmethod
     def empty(cls) -> PartRows:
-        return cls([], [], [], np.zeros(0, np.int32), np.zeros(0, np.float64), [], [])
+        return cls([], [], [], np.zeros(0, np.int32), np.zeros(0, np.float64), [], [], [], np.zeros(0, np.int32))
 
     @classmethod
     def from_chunks(cls, chunks: Sequence[ChunkRecord], tokens: list[np.ndarray]) -> PartRows:
         ts = np.array([np.nan if c.published_ts is None else c.published_ts for c in chunks], dtype=np.float64)
         return cls([c.chunk_id for c in chunks], [c.doc_id for c in chunks], [c.site for c in chunks],
-                   np.full(len(chunks), -1, np.int32), ts, tokens, [sentence_keys(c.text) for c in chunks])
+                   np.full(len(chunks), -1, np.int32), ts, tokens, [sentence_keys(c.text) for c in chunks],
+                   [c.library for c in chunks], np.full(len(chunks), -1, np.int32))
 
     @property
     def size(self) -> int:
         return len(self.chunk_ids)
 
-    def with_site_codes(self, sites: list[str]) -> PartRows:
-        """Assign codes, appending unseen sites to `sites`."""
-        index = {name: i for i, name in enumerate(sites)}
-        for name in self.site_names:
-            if name not in index:
-                index[name] = len(sites)
-                sites.append(name)
-        codes = np.array([index[name] for name in self.site_names], dtype=np.int32)
-        return PartRows(self.chunk_ids, self.doc_ids, self.site_names, codes, self.ts, self.tokens, self.sentences)
+    def with_codes(self, sites: list[str], libraries: list[str]) -> PartRows:
+        """Assign site and library codes, appending unseen names to `sites` and `libraries`."""
+        return replace(self, site_codes=_codes(self.site_names, sites),
+                       library_codes=_codes(self.library_names, libraries))
 
     def select(self, keep: np.ndarray) -> PartRows:
         idx = np.flatnonzero(keep)
         return PartRows([self.chunk_ids[i] for i in idx], [self.doc_ids[i] for i in idx],
                         [self.site_names[i] for i in idx], self.site_codes[idx], self.ts[idx],
-                        [self.tokens[i] for i in idx], [self.sentences[i] for i in idx])
+                        [self.tokens[i] for i in idx], [self.sentences[i] for i in idx],
+                        [self.library_names[i] for i in idx], self.library_codes[idx])
 
     def drop_docs(self, doc_ids: set[str]) -> PartRows:
         if not doc_ids:
@@ -87,7 +86,17 @@ class PartRows:
         return PartRows(self.chunk_ids + other.chunk_ids, self.doc_ids + other.doc_ids,
                         self.site_names + other.site_names, np.concatenate([self.site_codes, other.site_codes]),
                         np.concatenate([self.ts, other.ts]), self.tokens + other.tokens,
-                        self.sentences + other.sentences)
+                        self.sentences + other.sentences, self.library_names + other.library_names,
+                        np.concatenate([self.library_codes, other.library_codes]))
+
+
+def _codes(names: list[str], table: list[str]) -> np.ndarray:
+    index = {name: i for i, name in enumerate(table)}
+    for name in names:
+        if name not in index:
+            index[name] = len(table)
+            table.append(name)
+    return np.array([index[name] for name in names], dtype=np.int32)
 
 
 def _stats(tokens: list[np.ndarray], vocab_size: int) -> Stats:
@@ -132,8 +141,11 @@ class Part:
         dead = np.array([d in doc_ids for d in self.rows.doc_ids], dtype=bool)
         return Part(self.rows, self.alive & ~dead, self.stats, self.bm25, self.postings)
 
-    def mask(self, codes: set[int] | None, since_ts: int | None, until_ts: int | None) -> np.ndarray:
+    def mask(self, codes: set[int] | None, since_ts: int | None, until_ts: int | None,
+             libraries: set[int] | None = None) -> np.ndarray:
         keep = self.alive.copy()
+        if libraries is not None:
+            keep &= np.isin(self.rows.library_codes, list(libraries))
         if codes is not None:
             keep &= np.isin(self.rows.site_codes, list(codes))
         if since_ts is not None:
@@ -206,10 +218,12 @@ def save_base(part: Part, where: Path) -> None:
     counts = np.array([len(k) for k in rows.sentences], dtype=np.int64)
     keys = np.concatenate(rows.sentences) if rows.sentences else np.zeros(0, np.uint64)
     np.savez(where / "rows.npz", site_codes=rows.site_codes, ts=rows.ts, lengths=lengths, tokens=flat,
-             alive=part.alive, df=part.stats.df, sentence_counts=counts, sentence_keys=keys)
+             alive=part.alive, df=part.stats.df, sentence_counts=counts, sentence_keys=keys,
+             library_codes=rows.library_codes)
     (where / "rows.json").write_text(json.dumps({"chunk_ids": part.rows.chunk_ids, "doc_ids": part.rows.doc_ids,
                                                  "site_names": part.rows.site_names, "docs": part.stats.docs,
-                                                 "avg_len": part.stats.avg_len}))
+                                                 "avg_len": part.stats.avg_len,
+                                                 "library_names": part.rows.library_names}))
 
 
 def load_base(where: Path, k1: float, b: float) -> Part:
@@ -220,7 +234,7 @@ def load_base(where: Path, k1: float, b: float) -> Part:
     tokens = np.split(arrays["tokens"], np.cumsum(arrays["lengths"])[:-1])
     sentences = np.split(arrays["sentence_keys"], np.cumsum(arrays["sentence_counts"])[:-1])
     rows = PartRows(meta["chunk_ids"], meta["doc_ids"], meta["site_names"], arrays["site_codes"], arrays["ts"],
-                    tokens, sentences)
+                    tokens, sentences, meta["library_names"], arrays["library_codes"])
     model = bm25s.BM25.load(str(where), show_progress=False, verbosity=0)
     if (model.k1, model.b) != (k1, b):
         raise ValueError("saved with other BM25 parameters")

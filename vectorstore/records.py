@@ -3,12 +3,28 @@
 A document's chunks carry `version` (the content hash). The manifest record names the version that is
 current; readers only see chunks of current versions, so a half-written or half-deleted document is
 never visible (see `Store.replace_document`).
+
+Every document belongs to one library (`library`, on the document and on each chunk): the shared one
+or a server's. The library is part of the document id (`ingest.urls.doc_id_for`), so the same URL in two
+libraries is two documents: one server's fetch or forget never touches what another server reads.
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from typing import Any
+
+SHARED = "shared"  # the library of everything fed from the command line, bulk imports and the CLI's feeds
+
+
+def server_library(guild_id: int) -> str:
+    """The library of one Discord server: what its admins add with /ingest and /feeds."""
+    return f"g{int(guild_id)}"
+
+
+def library_name(server: int | None) -> str:
+    """The library of a server id, or the shared library for None."""
+    return SHARED if server is None else server_library(server)
 
 
 @dataclass(frozen=True)
@@ -25,6 +41,7 @@ class DocumentRecord:
     ingested_at: str = ""
     ingested_ts: int = 0
     source: str = ""  # what the admin gave: URL, file path, feed
+    library: str = SHARED  # whose it is: the shared library or one server's (part of the doc id)
 
     def to_metadata(self) -> dict[str, Any]:
         meta = {k: v for k, v in asdict(self).items() if v is not None}
@@ -53,6 +70,7 @@ class ChunkRecord:
     published: str = ""
     published_ts: int | None = None
     ingested_at: str = ""
+    library: str = SHARED
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property

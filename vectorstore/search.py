@@ -7,11 +7,12 @@ the Store itself keeps its queries and a reopen of its embedded client apart.
 
 from __future__ import annotations
 
+import copy
 import logging
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -41,8 +42,12 @@ class Hit:
         return self.chunk.published
 
 
-def chroma_where(sites: Sequence[str], since_ts: int | None, until_ts: int | None) -> dict[str, Any] | None:
+def chroma_where(sites: Sequence[str], since_ts: int | None, until_ts: int | None,
+                 libraries: Collection[str] | None = None) -> dict[str, Any] | None:
     clauses: list[dict[str, Any]] = []
+    if libraries is not None:
+        names = sorted(libraries)
+        clauses.append({"library": {"$in": names}} if len(names) != 1 else {"library": names[0]})
     if sites:
         clauses.append({"site": {"$in": list(sites)}} if len(sites) > 1 else {"site": sites[0]})
     if since_ts is not None:
@@ -68,6 +73,10 @@ def diversify_ids(ranked: Sequence[tuple[str, str]], k: int, max_per_doc: int) -
 
 
 class HybridRetriever:
+    """Searches every library, or, as `scoped(libraries)`, only those."""
+
+    libraries: frozenset[str] | None = None
+
     def __init__(self, store: Store, settings: RetrievalSettings, index_dir: Path | None = None,
                  *, lexical: LexicalIndex | None = None):
         self.store = store
@@ -90,13 +99,21 @@ class HybridRetriever:
         if not self.store.wrote(changes):
             self.store.reopen()
 
+    def scoped(self, libraries: Collection[str] | None) -> HybridRetriever:
+        """The same retriever (index, caches, store) searching only `libraries` (None: all)."""
+        view = copy.copy(self)
+        view.libraries = None if libraries is None else frozenset(libraries)
+        return view
+
     def sites(self) -> list[str]:
         return self.lexical.sites()
 
     def boilerplate(self, sentences: Sequence[str]) -> set[str]:
-        """Those of `sentences` that recur word for word across articles (see vectorstore.recurrence)."""
+        """Those of `sentences` that recur word for word across the articles of this retriever's libraries
+        (see vectorstore.recurrence)."""
         keyed = {s: sentence_key(s) for s in sentences}
-        recurring = self.lexical.recurrence().boilerplate([k for k in keyed.values() if k is not None])
+        recurrence = self.lexical.recurrence(self.libraries)
+        recurring = recurrence.boilerplate([k for k in keyed.values() if k is not None])
         return {s for s, k in keyed.items() if k in recurring}
 
     def term_idfs(self, texts: Sequence[str]) -> list[dict[int, float]]:
@@ -126,7 +143,8 @@ class HybridRetriever:
         use_dense = dense and s.dense_weight > 0
         dense_hits = self._dense(text, sites, since_ts, until_ts) if use_dense else []
         lexical = (
-            self.lexical.search([(text, 1.0), *extra], s.candidates, sites=sites, since_ts=since_ts, until_ts=until_ts)
+            self.lexical.search([(text, 1.0), *extra], s.candidates, sites=sites, since_ts=since_ts, until_ts=until_ts,
+                                libraries=self.libraries)
             if s.lexical_weight > 0 else []
         )
         fused: dict[str, float] = {}
@@ -175,7 +193,7 @@ class HybridRetriever:
         self, text: str, sites: Sequence[str], since_ts: int | None, until_ts: int | None
     ) -> list[tuple[ChunkRecord, float]]:
         vector = self._embed(text)
-        where = chroma_where(sites, since_ts, until_ts)
+        where = chroma_where(sites, since_ts, until_ts, self.libraries)
         try:
             return self.store.query(vector, self.settings.candidates, where=where)
         except StoreUnavailableError as error:  # the lexical half still answers

@@ -4,6 +4,8 @@ Two collections:
 - `<name>` holds chunks: the body text as the document, the vector of header + body, and metadata
   (doc_id, url, title, site, author, published, published_ts, ingested_at, ordinal, char span, version).
 - `<name>-documents` is the manifest: one record per document naming its current `version`.
+Both carry the document's `library` (schema 2; a schema-1 store is upgraded in place at open: its
+articles become the shared library).
 
 Chroma has no transactions, so atomic replacement is built from one atomic step: upserting a single
 manifest record. `replace_document` writes the new chunks (new ids, since ids carry the version), then
@@ -21,7 +23,7 @@ import logging
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from typing import Any, TypeVar
 
 from newsdesk.settings import ChromaSettings
@@ -29,11 +31,11 @@ from newsdesk.settings import ChromaSettings
 from .embeddings import Embedder
 from .errors import EmbeddingMismatchError, StoreUnavailableError, StoreWriteError
 from .gate import Gate
-from .records import ChunkRecord, DocumentRecord
+from .records import SHARED, ChunkRecord, DocumentRecord
 
 log = logging.getLogger(__name__)
 
-SCHEMA = 1
+SCHEMA = 2  # 2: documents and chunks carry their library (a store of schema 1 is the shared library)
 _PAGE = 2000  # records per get() page when scanning
 _WRITTEN_KEPT = 10_000  # documents whose last write by this Store is remembered (see Store.wrote)
 T = TypeVar("T")
@@ -115,6 +117,30 @@ class Store:
                 f"the store at {location or collection} was built with the embedding model {built_with!r}, "
                 f"but EMBEDDING_MODEL is {embedder.name!r}; set it back or use a new DATA_DIR / CHROMA_COLLECTION"
             )
+        if int((self._chunks.metadata or {}).get("newsdesk_schema", 1)) < SCHEMA:
+            self._migrate()
+
+    def _migrate(self) -> None:
+        """Schema 1 -> 2: every document and chunk of a store made before libraries joins the shared
+        library. Metadata only (no re-embedding); each step can be repeated, so a crash midway is finished
+        at the next start; the schema mark is written last."""
+        log.info("upgrading the store at %s to schema %d (libraries)", self.location or self.collection_name, SCHEMA)
+        for collection in (self._docs, self._chunks):
+            offset = 0
+            while True:
+                got = self._call(lambda c=collection, o=offset: c.get(include=["metadatas"], limit=_PAGE, offset=o))
+                todo = [(i, {**m, "library": SHARED}) for i, m in zip(got["ids"], got["metadatas"], strict=True)
+                        if "library" not in (m or {})]
+                if todo:
+                    self._write(lambda c=collection, t=todo: c.update(ids=[i for i, _ in t], metadatas=[m for _, m in t]))
+                if len(got["ids"]) < _PAGE:
+                    break
+                offset += _PAGE
+        for collection in (self._chunks, self._docs):
+            meta = {**(collection.metadata or {}), "newsdesk_schema": SCHEMA}
+            meta.pop("hnsw:space", None)  # fixed at creation; not to be "modified"
+            self._write(lambda c=collection, m=meta: c.modify(metadata=m))
+        log.info("store upgraded: its articles are the shared library")
 
     def _collections(self, client: Any) -> tuple[Any, Any]:
         chunks = client.get_or_create_collection(
@@ -196,8 +222,10 @@ class Store:
         got = self._call(lambda: self._docs.get(ids=ids, include=["metadatas"]))
         return {m["doc_id"]: DocumentRecord.from_metadata(m) for m in got["metadatas"]}
 
-    def documents(self) -> dict[str, DocumentRecord]:
-        """Every current document by id (the manifest)."""
+    def documents(self, libraries: Collection[str] | None = None) -> dict[str, DocumentRecord]:
+        """Every current document by id (the manifest), or those of `libraries`."""
+        if libraries is not None:
+            return {d: doc for d, doc in self.documents().items() if doc.library in libraries}
         out: dict[str, DocumentRecord] = {}
         offset = 0
         while True:
@@ -209,18 +237,20 @@ class Store:
                 return out
             offset += _PAGE
 
-    def list_documents(self) -> list[DocumentRecord]:
-        """Newest first (by published date, then by ingest time)."""
+    def list_documents(self, libraries: Collection[str] | None = None) -> list[DocumentRecord]:
+        """Newest first (by published date, then by ingest time); all, or those of `libraries`."""
         return sorted(
-            self.documents().values(), key=lambda d: (d.published_ts or 0, d.ingested_ts), reverse=True
+            self.documents(libraries).values(), key=lambda d: (d.published_ts or 0, d.ingested_ts), reverse=True
         )
 
-    def document_count(self) -> int:
+    def document_count(self, libraries: Collection[str] | None = None) -> int:
+        if libraries is not None:
+            return len(self.documents(libraries))
         return self._call(lambda: self._docs.count())
 
-    def chunk_count(self) -> int:
+    def chunk_count(self, libraries: Collection[str] | None = None) -> int:
         """Chunks of current versions (leftovers of a crash are not counted)."""
-        return sum(d.chunks for d in self.documents().values())
+        return sum(d.chunks for d in self.documents(libraries).values())
 
     # ---- writes -------------------------------------------------------------------------------
 
@@ -325,6 +355,18 @@ class Store:
         ))
         chunks = [ChunkRecord.from_chroma(i, t, m) for i, t, m in zip(got["ids"], got["documents"], got["metadatas"], strict=True)]
         return sorted(chunks, key=lambda c: c.ordinal)
+
+    def vectors_of(self, doc_id: str, version: str) -> list[list[float]] | None:
+        """The vectors of a document's chunks in order, when its current version is `version`."""
+        doc = self.get_document(doc_id)
+        if doc is None or doc.version != version:
+            return None
+        got = self._call(lambda: self._chunks.get(
+            where={"$and": [{"doc_id": doc_id}, {"version": version}]}, include=["metadatas", "embeddings"]))
+        if len(got["ids"]) != doc.chunks:
+            return None
+        order = sorted(range(len(got["ids"])), key=lambda i: got["metadatas"][i]["ordinal"])
+        return [[float(x) for x in got["embeddings"][i]] for i in order]
 
     def iter_all_chunks(self, page: int = _PAGE) -> Iterator[ChunkRecord]:
         """Every stored chunk, current or not (callers filter by the manifest)."""

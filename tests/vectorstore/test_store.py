@@ -112,3 +112,30 @@ def test_a_dead_server_is_a_clear_error(tmp_path, embedder) -> None:
     settings = make_settings(tmp_path, chroma={"host": "127.0.0.1", "port": free_port()})
     with pytest.raises(StoreUnavailableError, match=r"Chroma server at http://127.0.0.1:\d+ does not answer"):
         open_store(settings.chroma, settings.data_dir, embedder, retries=1)
+
+
+def _as_schema_1(store: Store) -> None:
+    """Make `store` look as a store made before libraries: no library anywhere, schema 1."""
+    for collection in (store._docs, store._chunks):
+        got = collection.get(include=["metadatas"])
+        collection.update(ids=got["ids"], metadatas=[{k: v for k, v in m.items() if k != "library"} | {"library": None}
+                                                     for m in got["metadatas"]])
+        collection.modify(metadata={**(collection.metadata or {}), "newsdesk_schema": 1})
+
+
+def test_a_store_made_before_libraries_opens_as_the_shared_library(store_settings, store: Store) -> None:
+    _put(store, "a", "v1", ["Mistral released a new open-weights model."])
+    _put(store, "b", "v1", ["Nvidia reported record data-center revenue."])
+    _as_schema_1(store)
+    raw = store._chunks.get(include=["metadatas"])["metadatas"]
+    assert all("library" not in m for m in raw)  # as an old store has them
+    vectors_before = store._chunks.get(include=["embeddings"])["embeddings"]
+
+    reopened = open_store(store_settings.chroma, store_settings.data_dir, store.embedder, retries=0)
+    assert {d.library for d in reopened.list_documents()} == {"shared"}
+    assert reopened.document_count(["shared"]) == 2 and reopened.document_count(["g1"]) == 0
+    assert all(m["library"] == "shared" for m in reopened._chunks.get(include=["metadatas"])["metadatas"])
+    assert (reopened._chunks.get(include=["embeddings"])["embeddings"] == vectors_before).all()  # no re-embedding
+    query = reopened.embedder.embed_query("open-weights model")
+    assert [h[0].doc_id for h in reopened.query(query, 1, where={"library": "shared"})] == ["a"]
+    assert (reopened._chunks.metadata or {})["newsdesk_schema"] == 2
