@@ -94,7 +94,7 @@ class NewsdeskBot(commands.Bot):
         self.settings = settings
         self.config = config
         self.services = services
-        self.allowance = Allowance(*config.allowance, server_per_minute=config.server_asks_per_minute)
+        self.allowance = Allowance(*config.allowance, server_per_minute=config.server_ceiling)
         self.gate = AnswerGate(config.max_concurrent_answers)
         self.answer_log: AnswerLog | None = None
         self.shutting_down = False

@@ -58,10 +58,10 @@ class DiscordSettings(_Section):
     allow_dms: bool = False
     # Fair use: a member may ask `ask_burst` questions in a row and regains one every `ask_refill` seconds;
     # a server gets at most `server_asks_per_minute` (0: no ceiling). An explicit ask_cooldown (the old
-    # setting) keeps meaning one question per that many seconds.
+    # setting) keeps meaning one question per that many seconds, and no server ceiling.
     ask_burst: int = Field(default=3, ge=1)
     ask_refill: float = Field(default=20.0, ge=0)
-    server_asks_per_minute: int = Field(default=30, ge=0)
+    server_asks_per_minute: int = Field(default=60, ge=0)
     ask_cooldown: float | None = Field(default=None, ge=0)
     max_concurrent_answers: int = Field(default=4, ge=1)
     answer_timeout: float = Field(default=60.0, gt=0)  # seconds before an answer is abandoned
@@ -84,6 +84,14 @@ class DiscordSettings(_Section):
         if self.ask_cooldown is not None:
             return 1, self.ask_cooldown
         return self.ask_burst, self.ask_refill
+
+    @property
+    def server_ceiling(self) -> int:
+        """Questions a server may ask a minute (0: no ceiling). The old cooldown had none, so with
+        ask_cooldown set there is none unless server_asks_per_minute is set too."""
+        if self.ask_cooldown is not None and "server_asks_per_minute" not in self.model_fields_set:
+            return 0
+        return self.server_asks_per_minute
 
 
 class ChromaSettings(_Section):

@@ -117,9 +117,14 @@ def test_a_server_ceiling_holds_however_many_members_ask():
 def test_the_allowance_setting_and_the_old_cooldown(monkeypatch):
     from newsdesk.settings import DiscordSettings
 
-    assert DiscordSettings(_env_file=None).allowance == (3, 20.0)  # type: ignore[call-arg]
+    default = DiscordSettings(_env_file=None)  # type: ignore[call-arg]
+    assert default.allowance == (3, 20.0) and default.server_ceiling == 60
     monkeypatch.setenv("DISCORD_ASK_COOLDOWN", "10")  # an .env copied from an older .env.example
-    assert DiscordSettings(_env_file=None).allowance == (1, 10.0)  # type: ignore[call-arg]
+    old = DiscordSettings(_env_file=None)  # type: ignore[call-arg]
+    assert old.allowance == (1, 10.0) and old.server_ceiling == 0  # what it meant: no server ceiling
+    monkeypatch.setenv("DISCORD_SERVER_ASKS_PER_MINUTE", "12")
+    assert DiscordSettings(_env_file=None).server_ceiling == 12  # type: ignore[call-arg]
+    monkeypatch.delenv("DISCORD_SERVER_ASKS_PER_MINUTE")
     monkeypatch.setenv("DISCORD_ASK_COOLDOWN", "")
     monkeypatch.setenv("DISCORD_ASK_BURST", "5")
     assert DiscordSettings(_env_file=None).allowance == (5, 20.0)  # type: ignore[call-arg]
