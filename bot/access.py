@@ -1,11 +1,13 @@
-"""Where the bot may act and who counts as an admin: DISCORD_ALLOWED_GUILDS / _CHANNELS / _ALLOW_DMS and
-DISCORD_ADMIN_ROLE. Small pure predicates over discord objects, shared by the commands and the listeners."""
+"""Where the bot may act, who counts as an admin, and which libraries a place draws on:
+DISCORD_ALLOWED_GUILDS / _CHANNELS / _ALLOW_DMS, DISCORD_ADMIN_ROLE, DISCORD_SHARED_LIBRARY. Small pure
+predicates over discord objects, shared by the commands and the listeners."""
 
 from __future__ import annotations
 
 import discord
 
 from newsdesk.settings import DiscordSettings
+from vectorstore.records import libraries_seen, server_library
 
 PLACE_REFUSAL = "I don't answer in this channel. Ask me in one of the channels this server set up for me."
 DM_REFUSAL = "I don't answer in direct messages here. Ask me in the server instead."
@@ -30,6 +32,20 @@ def place_allowed(settings: DiscordSettings, guild_id: int | None, channel: obje
     if settings.allowed_channels and not set(channel_ids(channel)) & set(settings.allowed_channels):
         return False
     return True
+
+
+def libraries_for(settings: DiscordSettings, guild_id: int | None) -> list[str]:
+    """What answers, /sources and /stats draw on here: a server's own library and (unless
+    DISCORD_SHARED_LIBRARY=false) the shared one; in DMs, the shared library only."""
+    return libraries_seen(guild_id, settings.shared_library)
+
+
+def library_of(guild_id: int | None) -> str:
+    """Where a server's admins' /ingest and /feeds add go, and the only library their /forget touches
+    (admin commands run in servers only)."""
+    if guild_id is None:
+        raise ValueError("admin commands run in servers only")
+    return server_library(guild_id)
 
 
 def refusal_for(guild_id: int | None) -> str:

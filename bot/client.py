@@ -200,14 +200,16 @@ class NewsdeskBot(commands.Bot):
 
     # ---- answering ------------------------------------------------------------------------------
 
-    async def answer(self, question: str, history: Sequence[Turn] = (), on_queued: Queued | None = None) -> Answer:
-        """Wait for a free slot (fair use), then answer within DISCORD_ANSWER_TIMEOUT (TimeoutError past it)."""
+    async def answer(self, question: str, history: Sequence[Turn] = (), on_queued: Queued | None = None, *,
+                     libraries: Sequence[str]) -> Answer:
+        """Wait for a free slot (fair use), then answer from `libraries` within DISCORD_ANSWER_TIMEOUT
+        (TimeoutError past it)."""
 
         async def work() -> Answer:
             async with asyncio.timeout(self.config.answer_timeout):
                 if not self._services_open:  # the store failed at start: open it now (blocking) or raise StoreError
                     await asyncio.to_thread(self._open_services)
-                return await self.services.answers.answer(question, list(history))
+                return await self.services.answers.answer(question, list(history), list(libraries))
 
         return await self.gate.run(work(), on_queued)
 

@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 import httpx
 
 from newsdesk.settings import FeedSettings, FetchSettings
+from vectorstore.records import SHARED
 
 from .errors import BadURLError, BlockedAddressError, ExtractError, FetchError, IngestError, StoreError
 from .extract import Article
@@ -125,12 +126,14 @@ class FeedPoller:
 
     # ---- subscriptions ----------------------------------------------------------------------------
 
-    async def subscribe(self, url: str, channel_id: int | None = None, guild_id: int | None = None) -> Subscribed:
-        """Fetch the feed once and check it parses; store it only then. IngestError says why not."""
+    async def subscribe(self, url: str, channel_id: int | None = None, guild_id: int | None = None,
+                        library: str = SHARED) -> Subscribed:
+        """Fetch the feed once and check it parses; store it, for `library`, only then. IngestError says
+        why not."""
         async with self.client() as client:
             feed_url, parsed = await self.check(client, url.strip())
         title = parsed.title or site_host(feed_url)
-        created = await asyncio.to_thread(self.store.add, feed_url, title, channel_id, guild_id)
+        created = await asyncio.to_thread(self.store.add, feed_url, library, title, channel_id, guild_id)
         log.info("subscribed to %s (%s, %d entries)", feed_url, title, len(parsed.entries))
         return Subscribed(feed_url, title, len(parsed.entries), created)
 
@@ -148,10 +151,11 @@ class FeedPoller:
         page = await fetch(client, found, accept=FEED_ACCEPT)
         return canonical_url(page.url), await asyncio.to_thread(parse_feed, page.body, page.charset, page.url)
 
-    async def unsubscribe(self, url: str) -> Feed | None:
-        feed = await asyncio.to_thread(self.store.remove, canonical_url(url.strip()))
+    async def unsubscribe(self, url: str, library: str = SHARED) -> Feed | None:
+        """Stop following a feed of `library`; another library's subscription to it is untouched."""
+        feed = await asyncio.to_thread(self.store.remove, canonical_url(url.strip()), library)
         if feed is None:  # perhaps spelled exactly as stored
-            feed = await asyncio.to_thread(self.store.remove, url.strip())
+            feed = await asyncio.to_thread(self.store.remove, url.strip(), library)
         return feed
 
     # ---- polling ----------------------------------------------------------------------------------
@@ -216,13 +220,13 @@ class FeedPoller:
         return report
 
     async def _succeeded(self, feed: Feed, title: str | None, etag: str, modified: str) -> None:
-        await asyncio.to_thread(self.store.record_success, feed.url, title=title, etag=etag, last_modified=modified,
+        await asyncio.to_thread(self.store.record_success, feed, title=title, etag=etag, last_modified=modified,
                                 when=self.clock())
 
     async def _failed(self, report: FeedReport, message: str) -> FeedReport:
         feed, now = report.feed, self.clock()
         retry_at = now + timedelta(seconds=backoff(feed.failures + 1, self.settings))
-        failures = await asyncio.to_thread(self.store.record_failure, feed.url, error=message, when=now,
+        failures = await asyncio.to_thread(self.store.record_failure, feed, error=message, when=now,
                                            retry_at=retry_at)
         log.log(logging.WARNING if failures >= 3 else logging.INFO,  # once is weather; thrice is a broken feed
                 "feed %s failed (%d in a row, next try %s): %s", feed.url, failures, retry_at.isoformat(), message)
@@ -233,25 +237,25 @@ class FeedPoller:
                               slots: asyncio.Semaphore) -> None:
         feed = report.feed
         entries = list({e.key: e for e in reversed(parsed.entries)}.values())[::-1]  # first of each URL
-        unseen = await asyncio.to_thread(self.store.unseen, feed.url, [e.key for e in entries])
+        unseen = await asyncio.to_thread(self.store.unseen, feed, [e.key for e in entries])
         fresh = newest_first([e for e in entries if e.key in unseen])
         if not feed.polled:  # a new feed: its newest entries, not its whole archive
             older = fresh[self.settings.first_poll_max :]
             fresh = fresh[: self.settings.first_poll_max]
-            await asyncio.to_thread(self.store.mark_seen, feed.url, [(e.key, "skipped") for e in older])
+            await asyncio.to_thread(self.store.mark_seen, feed, [(e.key, "skipped") for e in older])
             report.skipped = len(older)
         report.waiting = max(0, len(fresh) - self.settings.max_entries_per_poll)
         fresh = fresh[: self.settings.max_entries_per_poll]
         site = parsed.title or site_host(feed.url)
         outcomes = await asyncio.gather(*(self._ingest_entry(e, site, client, slots, report) for e in fresh))
-        await asyncio.to_thread(self.store.mark_seen, feed.url, [(e.key, s) for e, s in zip(fresh, outcomes, strict=True) if s])
+        await asyncio.to_thread(self.store.mark_seen, feed, [(e.key, s) for e, s in zip(fresh, outcomes, strict=True) if s])
 
     async def _ingest_entry(self, entry: Entry, site: str, client: GuardedClient, slots: asyncio.Semaphore,
                             report: FeedReport) -> str | None:
         """Ingest one entry; its seen status, or None to try again next poll."""
         try:
             async with slots:
-                result = await self.pipeline.ingest_url(entry.url, client=client)
+                result = await self.pipeline.ingest_url(entry.url, client=client, library=report.feed.library)
             report.stored += 1
             if result.status == "new":
                 report.new.append(await self._announced(result, "page"))
@@ -282,7 +286,7 @@ class FeedPoller:
         log.info("feed %s: %s could not be had (%s); ingesting the entry's own text", report.feed.url, entry.url,
                  page_error)
         try:
-            result = await asyncio.to_thread(self.pipeline.ingest_article, article)
+            result = await asyncio.to_thread(self.pipeline.ingest_article, article, report.feed.library)
         except StoreError as error:
             log.error("feed %s: could not store %s: %s", report.feed.url, entry.url, error.message)
             report.waiting += 1

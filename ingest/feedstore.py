@@ -17,7 +17,8 @@ from pathlib import Path
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS feeds (
-    url TEXT PRIMARY KEY,                 -- canonical feed URL, fetched as is
+    url TEXT NOT NULL,                    -- canonical feed URL, fetched as is
+    library TEXT NOT NULL,                -- whose feed: 'shared' (the CLI's) or 'g<server id>'
     title TEXT NOT NULL DEFAULT '',
     channel_id INTEGER,                   -- where new articles are announced (NULL: nowhere)
     guild_id INTEGER,
@@ -29,15 +30,33 @@ CREATE TABLE IF NOT EXISTS feeds (
     last_error TEXT NOT NULL DEFAULT '',
     failures INTEGER NOT NULL DEFAULT 0,
     next_poll_at TEXT NOT NULL DEFAULT '', -- '' : due whenever the poll interval says so
-    polled INTEGER NOT NULL DEFAULT 0      -- 0 until the first successful poll (first-poll limit)
+    polled INTEGER NOT NULL DEFAULT 0,     -- 0 until the first successful poll (first-poll limit)
+    PRIMARY KEY (url, library)
 );
 CREATE TABLE IF NOT EXISTS seen (
-    feed_url TEXT NOT NULL REFERENCES feeds(url) ON DELETE CASCADE,
+    feed_url TEXT NOT NULL,
+    library TEXT NOT NULL,
     entry_url TEXT NOT NULL,              -- canonical URL of the entry's link
     status TEXT NOT NULL,                 -- ingested | fallback | refused | failed | skipped
     seen_at TEXT NOT NULL,
-    PRIMARY KEY (feed_url, entry_url)
+    PRIMARY KEY (feed_url, library, entry_url),
+    FOREIGN KEY (feed_url, library) REFERENCES feeds(url, library) ON DELETE CASCADE
 );
+"""
+_COLUMNS = ("title, channel_id, guild_id, added_at, etag, last_modified, last_poll_at, last_ok_at, last_error, "
+            "failures, next_poll_at, polled")
+# Feeds files made before libraries: a feed added in a server (guild_id set) becomes that server's, one
+# added from the command line the shared library's; what each has seen goes with it.
+_UPGRADE = f"""
+ALTER TABLE feeds RENAME TO feeds_v1;
+ALTER TABLE seen RENAME TO seen_v1;
+{_SCHEMA}
+INSERT INTO feeds (url, library, {_COLUMNS})
+    SELECT url, CASE WHEN guild_id IS NULL THEN 'shared' ELSE 'g' || guild_id END, {_COLUMNS} FROM feeds_v1;
+INSERT INTO seen (feed_url, library, entry_url, status, seen_at)
+    SELECT s.feed_url, f.library, s.entry_url, s.status, s.seen_at FROM seen_v1 s JOIN feeds f ON f.url = s.feed_url;
+DROP TABLE seen_v1;
+DROP TABLE feeds_v1;
 """
 
 
@@ -56,6 +75,7 @@ def parse_iso(text: str) -> datetime | None:
 @dataclass(frozen=True)
 class Feed:
     url: str
+    library: str
     title: str
     channel_id: int | None
     guild_id: int | None
@@ -78,6 +98,9 @@ class FeedStore:
         self._lock = threading.Lock()
         self._db = sqlite3.connect(path, check_same_thread=False, timeout=10, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(feeds)")}
+        if columns and "library" not in columns:
+            self._db.executescript(f"BEGIN IMMEDIATE; {_UPGRADE} COMMIT;")  # one transaction: all or nothing
         self._db.execute("PRAGMA foreign_keys=ON")
         self._db.executescript(_SCHEMA)
 
@@ -102,83 +125,91 @@ class FeedStore:
 
     # ---- subscriptions ----------------------------------------------------------------------------
 
-    def add(self, url: str, title: str, channel_id: int | None = None, guild_id: int | None = None) -> bool:
-        """Subscribe; for a feed already there, update its title and channel. True when it is new."""
+    def add(self, url: str, library: str, title: str, channel_id: int | None = None,
+            guild_id: int | None = None) -> bool:
+        """Subscribe `library` to a feed; for a feed it already follows, update its title and channel.
+        True when it is new. Another library's subscription to the same feed is its own row."""
         with self._transaction() as db:
-            existed = db.execute("SELECT 1 FROM feeds WHERE url = ?", (url,)).fetchone() is not None
+            existed = db.execute("SELECT 1 FROM feeds WHERE url = ? AND library = ?", (url, library)).fetchone()
             db.execute(
-                "INSERT INTO feeds (url, title, channel_id, guild_id, added_at) VALUES (?, ?, ?, ?, ?) "
-                "ON CONFLICT(url) DO UPDATE SET title = excluded.title, channel_id = excluded.channel_id, "
+                "INSERT INTO feeds (url, library, title, channel_id, guild_id, added_at) VALUES (?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT(url, library) DO UPDATE SET title = excluded.title, channel_id = excluded.channel_id, "
                 "guild_id = excluded.guild_id",
-                (url, title, channel_id, guild_id, iso(now_utc())),
+                (url, library, title, channel_id, guild_id, iso(now_utc())),
             )
-        return not existed
+        return existed is None
 
-    def remove(self, url: str) -> Feed | None:
-        feed = self.get(url)
+    def remove(self, url: str, library: str) -> Feed | None:
+        feed = self.get(url, library)
         if feed is not None:
-            self._run("DELETE FROM feeds WHERE url = ?", (url,))
+            self._run("DELETE FROM feeds WHERE url = ? AND library = ?", (url, library))
         return feed
 
-    def get(self, url: str) -> Feed | None:
-        rows = self._select("WHERE f.url = ?", (url,))
+    def get(self, url: str, library: str) -> Feed | None:
+        rows = self._select("WHERE f.url = ? AND f.library = ?", (url, library))
         return rows[0] if rows else None
 
-    def list(self) -> list[Feed]:
+    def list(self, library: str | None = None) -> list[Feed]:
+        """Every feed, or those of one library."""
+        if library is not None:
+            return self._select("WHERE f.library = ? ORDER BY f.added_at, f.url", (library,))
         return self._select("ORDER BY f.added_at, f.url")
 
     def _select(self, tail: str, args: Iterable[object] = ()) -> list[Feed]:
         rows = self._run(
-            "SELECT f.url, f.title, f.channel_id, f.guild_id, f.added_at, f.etag, f.last_modified, f.last_poll_at, "
-            "f.last_ok_at, f.last_error, f.failures, f.next_poll_at, f.polled, "
-            "(SELECT count(*) FROM seen s WHERE s.feed_url = f.url) FROM feeds f " + tail,
+            "SELECT f.url, f.library, f.title, f.channel_id, f.guild_id, f.added_at, f.etag, f.last_modified, "
+            "f.last_poll_at, f.last_ok_at, f.last_error, f.failures, f.next_poll_at, f.polled, "
+            "(SELECT count(*) FROM seen s WHERE s.feed_url = f.url AND s.library = f.library) FROM feeds f " + tail,
             args,
         )
-        return [Feed(*row[:12], polled=bool(row[12]), seen=row[13]) for row in rows]
+        return [Feed(*row[:13], polled=bool(row[13]), seen=row[14]) for row in rows]
 
     # ---- polling state ----------------------------------------------------------------------------
 
-    def record_success(self, url: str, *, title: str | None, etag: str, last_modified: str, when: datetime) -> None:
+    def record_success(self, feed: Feed, *, title: str | None, etag: str, last_modified: str,
+                       when: datetime) -> None:
         self._run(
             "UPDATE feeds SET title = coalesce(?, title), etag = ?, last_modified = ?, last_poll_at = ?, "
-            "last_ok_at = ?, last_error = '', failures = 0, next_poll_at = '', polled = 1 WHERE url = ?",
-            (title, etag, last_modified, iso(when), iso(when), url),
+            "last_ok_at = ?, last_error = '', failures = 0, next_poll_at = '', polled = 1 "
+            "WHERE url = ? AND library = ?",
+            (title, etag, last_modified, iso(when), iso(when), feed.url, feed.library),
         )
 
-    def record_failure(self, url: str, *, error: str, when: datetime, retry_at: datetime) -> int:
+    def record_failure(self, feed: Feed, *, error: str, when: datetime, retry_at: datetime) -> int:
         """Count one more failure; returns the count."""
         with self._transaction() as db:
             db.execute(
                 "UPDATE feeds SET last_poll_at = ?, last_error = ?, failures = failures + 1, next_poll_at = ? "
-                "WHERE url = ?",
-                (iso(when), error, iso(retry_at), url),
+                "WHERE url = ? AND library = ?",
+                (iso(when), error, iso(retry_at), feed.url, feed.library),
             )
-            row = db.execute("SELECT failures FROM feeds WHERE url = ?", (url,)).fetchone()
+            row = db.execute("SELECT failures FROM feeds WHERE url = ? AND library = ?",
+                             (feed.url, feed.library)).fetchone()
         return int(row[0]) if row else 0
 
-    def unseen(self, feed_url: str, entry_urls: Iterable[str]) -> set[str]:
+    def unseen(self, feed: Feed, entry_urls: Iterable[str]) -> set[str]:
         wanted = list(dict.fromkeys(entry_urls))
         seen: set[str] = set()
         for start in range(0, len(wanted), 500):  # SQLite's host-parameter limit
             part = wanted[start : start + 500]
             marks = ",".join("?" * len(part))
-            rows = self._run(
-                f"SELECT entry_url FROM seen WHERE feed_url = ? AND entry_url IN ({marks})", [feed_url, *part]
-            )
+            rows = self._run(f"SELECT entry_url FROM seen WHERE feed_url = ? AND library = ? AND entry_url IN ({marks})",
+                             [feed.url, feed.library, *part])
             seen.update(row[0] for row in rows)
         return set(wanted) - seen
 
-    def mark_seen(self, feed_url: str, entries: Iterable[tuple[str, str]]) -> None:
+    def mark_seen(self, feed: Feed, entries: Iterable[tuple[str, str]]) -> None:
         """Remember (entry_url, status) pairs for a feed."""
         stamp = iso(now_utc())
         with self._transaction() as db:
             db.executemany(
-                "INSERT OR REPLACE INTO seen (feed_url, entry_url, status, seen_at) VALUES (?, ?, ?, ?)",
-                [(feed_url, url, status, stamp) for url, status in entries],
+                "INSERT OR REPLACE INTO seen (feed_url, library, entry_url, status, seen_at) VALUES (?, ?, ?, ?, ?)",
+                [(feed.url, feed.library, url, status, stamp) for url, status in entries],
             )
 
-    def seen_status(self, feed_url: str) -> dict[str, str]:
-        return dict(self._run("SELECT entry_url, status FROM seen WHERE feed_url = ?", (feed_url,)))  # type: ignore[arg-type]
+    def seen_status(self, feed: Feed) -> dict[str, str]:
+        return dict(self._run("SELECT entry_url, status FROM seen WHERE feed_url = ? AND library = ?",  # type: ignore[arg-type]
+                              (feed.url, feed.library)))
 
     def last_poll(self) -> str:
         [(latest,)] = self._run("SELECT max(last_poll_at) FROM feeds")

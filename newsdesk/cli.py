@@ -22,6 +22,7 @@ from newsdesk import __version__
 from newsdesk.feeds_cli import add_feed_commands
 from newsdesk.settings import Settings, SettingsError, load_settings
 from newsdesk.wiring import Services, configure_logging
+from vectorstore.records import SHARED, libraries_seen, library_name
 
 log = logging.getLogger("newsdesk")
 out = Console(highlight=False, soft_wrap=True)
@@ -50,6 +51,7 @@ def cmd_ingest(services: Services, args: argparse.Namespace) -> int:
     if not bulk and not singles:
         raise CommandError("nothing to ingest: give URLs, files, or --json FILE")
     pipeline = services.pipeline
+    library = library_name(args.server)
     failures = 0
     counts = {"new": 0, "updated": 0, "unchanged": 0}
     show_bar = len(singles) > 1 or bool(bulk)
@@ -70,9 +72,9 @@ def cmd_ingest(services: Services, args: argparse.Namespace) -> int:
             bar.update(task, description=_short(item))
             try:
                 if Path(item).exists():
-                    result: object = pipeline.ingest_file(Path(item))
+                    result: object = pipeline.ingest_file(Path(item), library)
                 else:
-                    result = asyncio.run(pipeline.ingest_url(item))
+                    result = asyncio.run(pipeline.ingest_url(item, library=library))
             except IngestError as error:
                 result = error
             report(result, item)
@@ -85,7 +87,7 @@ def cmd_ingest(services: Services, args: argparse.Namespace) -> int:
                 err.print(f"failed: {path}: {error.message}")
                 continue
             task = bar.add_task(path.name, total=len(articles))
-            for result in pipeline.ingest_articles(articles):
+            for result in pipeline.ingest_articles(articles, library):
                 label = result.url if isinstance(result, IngestError) and result.url else str(path)  # type: ignore[union-attr]
                 report(result, label)
                 bar.advance(task)
@@ -95,7 +97,7 @@ def cmd_ingest(services: Services, args: argparse.Namespace) -> int:
 
 
 def cmd_sources(services: Services, args: argparse.Namespace) -> int:
-    docs = services.store.list_documents()
+    docs = services.store.list_documents([library_name(args.server)])
     if args.json:
         keys = ("title", "site", "published", "chunks", "url", "doc_id", "ingested_at")
         print(json.dumps([{k: getattr(d, k) for k in keys} for d in docs], ensure_ascii=False, indent=1))
@@ -111,9 +113,18 @@ def cmd_sources(services: Services, args: argparse.Namespace) -> int:
 
 
 def cmd_forget(services: Services, args: argparse.Namespace) -> int:
+    library = library_name(args.server)
+    if args.all:
+        if args.server is None or args.urls:
+            raise CommandError("--all removes one server's whole library: give --server ID and no URL")
+        docs = services.pipeline.forget_library(library)
+        out.print(f"forgot {len(docs)} articles of server {args.server} ({sum(d.chunks for d in docs)} chunks)")
+        return 0
+    if not args.urls:
+        raise CommandError("give the URLs to forget (or --server ID --all)")
     failures = 0
     for url in args.urls:
-        doc = services.pipeline.forget(url)
+        doc = services.pipeline.forget(url, library)
         if doc is None:
             failures += 1
             err.print(f"not found: {url} is not among the sources")
@@ -123,7 +134,7 @@ def cmd_forget(services: Services, args: argparse.Namespace) -> int:
 
 
 def cmd_stats(services: Services, args: argparse.Namespace) -> int:
-    stats = services.stats()
+    stats = services.stats(None if args.server is None else _seen_by(services, args.server))
     if args.json:
         print(json.dumps(stats, ensure_ascii=False))
         return 0
@@ -138,7 +149,8 @@ def cmd_stats(services: Services, args: argparse.Namespace) -> int:
 def cmd_ask(services: Services, args: argparse.Namespace) -> int:
     from answer.render import format_terminal
 
-    answer = services.answers.answer_sync(" ".join(args.question))
+    libraries = [SHARED] if args.server is None else _seen_by(services, args.server)
+    answer = services.answers.answer_sync(" ".join(args.question), libraries=libraries)
     if args.json:
         print(json.dumps(answer.to_json(), ensure_ascii=False))
     else:
@@ -193,6 +205,15 @@ def cmd_health(services: Services, args: argparse.Namespace) -> int:
 # ---- parser ---------------------------------------------------------------------------------------
 
 
+def server_option(parser: argparse.ArgumentParser, help_text: str) -> None:
+    parser.add_argument("--server", type=int, default=None, metavar="ID", help=f"a Discord server id: {help_text}")
+
+
+def _seen_by(services: Services, server: int) -> list[str]:
+    """The libraries a server's answers draw on, as the bot has them (DISCORD_SHARED_LIBRARY)."""
+    return libraries_seen(server, services.settings.discord.shared_library)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="newsdesk", description="A self-hosted Discord bot that answers from the articles you feed it, with citations."
@@ -209,16 +230,22 @@ def build_parser() -> argparse.ArgumentParser:
     command("run", cmd_run, "Start the Discord bot (needs DISCORD_TOKEN).")
     p = command("ingest", cmd_ingest, "Fetch and store articles: URLs, files (HTML, PDF, text) or JSON/JSONL lists.")
     p.add_argument("items", nargs="*", metavar="URL_OR_PATH")
+    server_option(p, "into this server's library (default: the shared library)")
     p.add_argument("--json", action="append", metavar="FILE", type=Path,
                    help="bulk-import a JSON list / JSON Lines file of {url, title, body, published_at, source, author}")
     p = command("sources", cmd_sources, "List stored articles, newest first.")
     p.add_argument("--json", action="store_true", help="print JSON")
+    server_option(p, "this server's library (default: the shared library)")
     p = command("forget", cmd_forget, "Remove articles (all their chunks) by URL.")
-    p.add_argument("urls", nargs="+", metavar="URL")
+    p.add_argument("urls", nargs="*", metavar="URL")
+    server_option(p, "from this server's library (default: the shared library)")
+    p.add_argument("--all", action="store_true", help="with --server: remove that server's whole library")
     p = command("stats", cmd_stats, "Documents, chunks, embedding model, store location.")
     p.add_argument("--json", action="store_true", help="print JSON")
+    server_option(p, "count what this server's answers draw on (default: the whole store)")
     p = command("ask", cmd_ask, "Ask a question; get a cited answer from the stored articles.")
     p.add_argument("question", nargs="+")
+    server_option(p, "answer as in this server (its library and the shared one; default: the shared library)")
     p.add_argument("--json", action="store_true", help='print {"answer", "lead", "refused", "mode", "citations"}')
     p = command("eval", cmd_eval, "Evaluate retrieval and answers on a MultiHop-RAG style corpus and query set.")
     p.add_argument("--corpus", required=True, type=Path)

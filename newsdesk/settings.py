@@ -56,6 +56,7 @@ class DiscordSettings(_Section):
     allowed_channels: CsvInts = Field(default_factory=list)  # empty: any channel
     auto_channels: CsvInts = Field(default_factory=list)  # channels answered without a mention
     allow_dms: bool = False
+    shared_library: bool = True  # servers' answers draw on the shared library too (besides their own)
     # Fair use: a member may ask `ask_burst` questions in a row and regains one every `ask_refill` seconds;
     # a server gets at most `server_asks_per_minute` (0: no ceiling). An explicit ask_cooldown (the old
     # setting) keeps meaning one question per that many seconds, and no server ceiling.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING
@@ -74,11 +75,12 @@ class Services:
     def answer_mode(self) -> str:
         return "llm" if self.settings.llm.model else "extractive"
 
-    def stats(self) -> dict[str, object]:
-        """Documents, chunks, last ingest and feed poll, embedding model, store location, answer mode (blocking)."""
+    def stats(self, libraries: Sequence[str] | None = None) -> dict[str, object]:
+        """Documents, chunks, last ingest and feed poll, embedding model, store location, answer mode
+        (blocking); of `libraries` (None: the whole store)."""
         from ingest.feedstore import last_poll_at
 
-        docs = self.store.list_documents()
+        docs = self.store.list_documents(libraries)
         return {
             "documents": len(docs),
             "chunks": sum(d.chunks for d in docs),

@@ -27,6 +27,14 @@ def library_name(server: int | None) -> str:
     return SHARED if server is None else server_library(server)
 
 
+def libraries_seen(server: int | None, shared: bool = True) -> list[str]:
+    """What a server's answers draw on: its own library and, when `shared`, the shared one; outside any
+    server (DMs, the CLI without --server), the shared library."""
+    if server is None:
+        return [SHARED]
+    return [server_library(server), SHARED] if shared else [server_library(server)]
+
+
 @dataclass(frozen=True)
 class DocumentRecord:
     doc_id: str

@@ -13,7 +13,7 @@ from discord.ext import commands
 
 from ingest.errors import IngestError
 
-from ..access import ADMIN_REFUSAL, is_admin
+from ..access import ADMIN_REFUSAL, is_admin, libraries_for, library_of
 from ..render import ingest_card, plain, safe_url, stats_embed
 from ..replies import defer, finish, show_progress, tell
 from ..views import SourcesPager
@@ -65,7 +65,8 @@ class AdminCog(commands.Cog):
             await show_progress(interaction, f"⏳ {stage}… {shown(url)}")
 
         try:
-            result = await self.bot.services.pipeline.ingest_url(url, progress=progress)
+            result = await self.bot.services.pipeline.ingest_url(url, progress=progress,
+                                                                 library=library_of(interaction.guild_id))
         except IngestError as error:
             log.info("ingest of %s refused (%s): %s", url, error.kind, error.message)
             await tell(interaction, f"❌ Could not ingest {shown(url)}: {error.message}")
@@ -82,7 +83,8 @@ class AdminCog(commands.Cog):
         url = url.strip()
         await defer(interaction, ephemeral=True)
         try:
-            doc = await asyncio.to_thread(self.bot.services.pipeline.forget, url)
+            # Only this server's library: the shared one changes from the command line, other servers' never.
+            doc = await asyncio.to_thread(self.bot.services.pipeline.forget, url, library_of(interaction.guild_id))
         except IngestError as error:
             await tell(interaction, f"❌ Could not forget {shown(url)}: {error.message}")
             return
@@ -95,7 +97,8 @@ class AdminCog(commands.Cog):
     @app_commands.command(name="sources", description="List the articles the answers come from, newest first.")
     async def sources(self, interaction: discord.Interaction) -> None:
         await defer(interaction, ephemeral=True)
-        docs = await asyncio.to_thread(self.bot.services.store.list_documents)
+        docs = await asyncio.to_thread(self.bot.services.store.list_documents,
+                                       libraries_for(self.bot.config, interaction.guild_id))
         pager = SourcesPager(docs, interaction)
         if pager.pages > 1:
             await finish(interaction, embed=pager.embed(), view=pager)
@@ -106,5 +109,5 @@ class AdminCog(commands.Cog):
     @app_commands.command(name="stats", description="How many articles and passages the bot knows, and how it answers.")
     async def stats(self, interaction: discord.Interaction) -> None:
         await defer(interaction, ephemeral=True)
-        stats = await asyncio.to_thread(self.bot.services.stats)
+        stats = await asyncio.to_thread(self.bot.services.stats, libraries_for(self.bot.config, interaction.guild_id))
         await finish(interaction, embed=stats_embed(stats))

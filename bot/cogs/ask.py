@@ -13,7 +13,7 @@ from discord.ext import commands
 from answer.types import Answer, Turn
 from vectorstore.errors import StoreError
 
-from ..access import auto_channel, place_allowed
+from ..access import auto_channel, libraries_for, place_allowed
 from ..conversation import strip_mentions, thread_title, thread_turns
 from ..fairuse import Allowance, GateClosed
 from ..render import queued_text, render_answer
@@ -62,7 +62,8 @@ class AskCog(commands.Cog):
             await show_progress(interaction, queued_text(ahead))
 
         try:
-            answer = await bot.answer(question, (), on_queued)
+            answer = await bot.answer(question, (), on_queued,
+                                      libraries=libraries_for(bot.config, interaction.guild_id))
         except GateClosed:
             await tell(interaction, RESTARTING)
             return
@@ -177,7 +178,8 @@ class AskCog(commands.Cog):
 
         await target.typing()
         try:
-            answer = await bot.answer(question, history, on_queued)
+            answer = await bot.answer(question, history, on_queued,
+                                      libraries=libraries_for(bot.config, message.guild.id if message.guild else None))
         except GateClosed:
             await target.send(RESTARTING, allowed_mentions=NO_MENTIONS)
             return

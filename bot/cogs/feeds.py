@@ -25,6 +25,7 @@ from ingest.feedstore import Feed, FeedStore, parse_iso
 from newsdesk.settings import Paths
 from vectorstore.errors import StoreError
 
+from ..access import library_of
 from ..render import EMBED_TOTAL_LIMIT, build_embed, link, plain
 from ..replies import NO_MENTIONS, defer, finish, tell
 from .admin import admin_only, shown
@@ -190,7 +191,8 @@ class FeedsCog(commands.Cog):
         await defer(interaction, ephemeral=True)
         assert self.poller is not None
         try:
-            done = await self.poller.subscribe(url, channel.id if channel else None, interaction.guild_id)
+            done = await self.poller.subscribe(url, channel.id if channel else None, interaction.guild_id,
+                                               library_of(interaction.guild_id))
         except IngestError as error:
             log.info("feed %s refused (%s): %s", url, error.kind, error.message)
             await tell(interaction, f"❌ Could not add {shown(url)}: {error.message}")
@@ -212,7 +214,7 @@ class FeedsCog(commands.Cog):
     async def remove(self, interaction: discord.Interaction, url: app_commands.Range[str, 4, 2000]) -> None:
         await defer(interaction, ephemeral=True)
         assert self.poller is not None
-        feed = await self.poller.unsubscribe(url)
+        feed = await self.poller.unsubscribe(url, library_of(interaction.guild_id))  # only this server's feeds
         if feed is None:
             await tell(interaction, f"Not found: {shown(url.strip())} is not among the feeds (see /feeds list).")
             return
@@ -225,7 +227,7 @@ class FeedsCog(commands.Cog):
     async def list_feeds(self, interaction: discord.Interaction) -> None:
         await defer(interaction, ephemeral=True)
         assert self.poller is not None
-        feeds = await asyncio.to_thread(self.poller.store.list)
+        feeds = await asyncio.to_thread(self.poller.store.list, library_of(interaction.guild_id))
         now = discord.utils.utcnow()
         lines = [f"**{i}.** {feed_lines(f, now)}" for i, f in enumerate(feeds, 1)]
         description, shown_count = "", 0

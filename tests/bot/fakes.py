@@ -35,14 +35,16 @@ class FakeAnswers:
 
     def __init__(self) -> None:
         self.calls: list[tuple[str, list[Turn]]] = []
+        self.libraries: list[list[str] | None] = []  # what each call drew on
         self.delay = 0.0
         self.error: BaseException | None = None
         self.reply: Answer | Callable[[str], Answer] = lambda q: make_answer()
         self.active = 0
         self.most_active = 0  # the most answers that were in progress at once
 
-    async def answer(self, question: str, history: Sequence[Turn] = ()) -> Answer:
+    async def answer(self, question: str, history: Sequence[Turn] = (), libraries: Sequence[str] | None = None) -> Answer:
         self.calls.append((question, list(history)))
+        self.libraries.append(None if libraries is None else list(libraries))
         self.active += 1
         self.most_active = max(self.most_active, self.active)
         try:
@@ -72,10 +74,11 @@ class FakePipeline:
         self.delay = 0.0
         self.error: IngestError | None = None
         self.ingested: list[str] = []
+        self.libraries: list[str] = []  # the library of each ingest and forget
         self.forgettable: dict[str, FakeDoc] = {}
         self.stages = ("fetching", "extracting", "embedding 3 chunks", "storing")
 
-    async def ingest_url(self, url: str, *, progress: Any = None, client: Any = None) -> FakeResult:
+    async def ingest_url(self, url: str, *, progress: Any = None, client: Any = None, library: str = "shared") -> FakeResult:
         for stage in self.stages:
             if progress is not None:
                 await progress(stage)
@@ -84,9 +87,11 @@ class FakePipeline:
             if stage == "fetching" and self.error is not None:
                 raise self.error
         self.ingested.append(url)
+        self.libraries.append(library)
         return FakeResult(url=url)
 
-    def forget(self, url: str) -> FakeDoc | None:
+    def forget(self, url: str, library: str = "shared") -> FakeDoc | None:
+        self.libraries.append(library)
         return self.forgettable.pop(url, None)
 
 
@@ -103,7 +108,7 @@ class FakeDoc:
 class FakeStore:
     docs: list[FakeDoc] = field(default_factory=list)
 
-    def list_documents(self) -> list[FakeDoc]:
+    def list_documents(self, libraries: Sequence[str] | None = None) -> list[FakeDoc]:
         return list(self.docs)
 
 
@@ -115,7 +120,7 @@ class FakeServices:
         self.store = FakeStore()
         self.answer_mode = "extractive"
 
-    def stats(self) -> dict[str, object]:
+    def stats(self, libraries: Sequence[str] | None = None) -> dict[str, object]:
         return {
             "documents": len(self.store.docs),
             "chunks": sum(d.chunks for d in self.store.docs),

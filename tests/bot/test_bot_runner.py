@@ -117,8 +117,8 @@ async def test_graceful_close_lets_answers_finish_and_turns_queued_ones_away(tmp
     services.answers.delay = 0.2
     bot = create_bot(settings, services=services)
 
-    running = asyncio.create_task(bot.answer("first?"))
-    queued = asyncio.create_task(bot.answer("second?"))
+    running = asyncio.create_task(bot.answer("first?", libraries=["shared"]))
+    queued = asyncio.create_task(bot.answer("second?", libraries=["shared"]))
     await asyncio.sleep(0.05)
     await bot.graceful_close()
 
@@ -152,7 +152,7 @@ SIGTERM_SCRIPT = textwrap.dedent("""
     async def main():
         bot = create_bot(settings, services=services)
         bot._install_signal_handlers()
-        answer = asyncio.create_task(bot.answer("in progress?"))
+        answer = asyncio.create_task(bot.answer("in progress?", libraries=["shared"]))
         await asyncio.sleep(0.1)
         os.kill(os.getpid(), signal.SIGTERM)
         await asyncio.sleep(0.05)

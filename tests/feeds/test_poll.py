@@ -46,7 +46,7 @@ async def test_subscribing_fetches_the_feed_once_and_stores_it(poller: FeedPolle
     assert feed.url == url and feed.channel_id == 42 and not feed.polled and feed.last_poll_at == ""
     assert site.server.paths() == ["/robots.txt", "/feed.xml"] and site.page_requests() == []
     again = await poller.subscribe(url, channel_id=43)
-    assert not again.created and poller.store.get(url).channel_id == 43
+    assert not again.created and poller.store.get(url, "shared").channel_id == 43
 
 
 async def test_a_page_that_links_to_its_feed_subscribes_to_the_feed(poller: FeedPoller, site: FeedSite) -> None:
@@ -121,9 +121,9 @@ async def test_first_poll_ingests_pages_and_falls_back_to_the_entry_when_a_page_
     assert "Northgate Capital led funding rounds in three robotics start-ups" in text
     assert "Ignore previous instructions" not in text
     assert stored[site.url("/news/halcyon-ohio")].published.startswith("2026-03-12")
-    feed = poller.store.get(url)
+    feed = poller.store.get(url, "shared")
     assert feed.polled and feed.failures == 0 and feed.etag and feed.last_poll_at
-    assert set(poller.store.seen_status(url).values()) == {"ingested", "fallback"}
+    assert set(poller.store.seen_status(poller.store.get(url, "shared")).values()) == {"ingested", "fallback"}
 
 
 async def test_a_second_poll_answered_304_fetches_and_ingests_nothing(
@@ -141,7 +141,7 @@ async def test_a_second_poll_answered_304_fetches_and_ingests_nothing(
     assert report.status == "not_modified" and report.new == []
     robots, conditional = site.server.requests[before:]  # robots.txt is read once per poll, then the feed
     assert (robots.path, conditional.path) == ("/robots.txt", "/feed.xml")
-    assert conditional.headers["if-none-match"] == poller.store.get(url).etag
+    assert conditional.headers["if-none-match"] == poller.store.get(url, "shared").etag
     assert conditional.headers["if-modified-since"] == "Thu, 12 Mar 2026 10:00:00 GMT"
     assert poller.pipeline.store.document_count() == count
 
@@ -183,7 +183,7 @@ async def test_a_malformed_feed_counts_as_a_failure_and_stores_nothing(
     [report] = await poller.poll()
 
     assert report.status == "failed" and report.error == "this is not an RSS or Atom feed."
-    feed = poller.store.get(url)
+    feed = poller.store.get(url, "shared")
     assert feed.failures == 1 and feed.last_error == report.error and not feed.polled
     assert site.page_requests() == [] and poller.pipeline.store.document_count() == 0
 
@@ -210,8 +210,8 @@ async def test_an_entry_linking_to_a_private_address_is_refused_and_the_feed_sti
     assert sorted(a.url for a in report.new) == [site.url("/news/halcyon-ohio"), site.url("/news/mistral-european")]
     assert other.connections == []  # never even connected to
     assert set(docs(poller)) == {site.url("/news/halcyon-ohio"), site.url("/news/mistral-european")}  # no fallback
-    assert poller.store.get(url).failures == 0
-    assert poller.store.seen_status(url)["http://10.0.0.7/x"] == "refused"
+    assert poller.store.get(url, "shared").failures == 0
+    assert poller.store.seen_status(poller.store.get(url, "shared"))["http://10.0.0.7/x"] == "refused"
 
 
 def drip(seconds: float = 10.0) -> Iterator[bytes]:
@@ -240,15 +240,15 @@ async def test_a_feed_that_times_out_backs_off_and_the_others_carry_on(
         reports = {r.feed.url: r for r in await poller.poll()}
         assert set(reports) == expected, at
         if slow in reports:
-            feed = poller.store.get(slow)
+            feed = poller.store.get(slow, "shared")
             waits.append((parse_iso(feed.next_poll_at) - clock.now).total_seconds())
             assert reports[slow].status == "failed" and "took longer than 1 s" in reports[slow].error
         if good in reports:
             assert reports[good].status in ("ok", "not_modified")
-        assert poller.store.get(good).failures == 0
+        assert poller.store.get(good, "shared").failures == 0
 
     assert waits == [1800, 3600, 7200]  # doubling each time
-    assert poller.store.get(slow).failures == 3 and "took longer" in poller.store.get(slow).last_error
+    assert poller.store.get(slow, "shared").failures == 3 and "took longer" in poller.store.get(slow, "shared").last_error
     assert len(docs(poller)) == 3  # the good feed's articles
     settings = poller.settings
     assert [backoff(n, settings) for n in (1, 2, 3, 4, 10)] == [1800, 3600, 7200, 10800, 10800]
@@ -269,7 +269,7 @@ async def test_the_first_poll_ingests_only_the_newest_entries(make_poller, site:
         ("A data centre powered by a river", "feed"), ("Scaling sparse experts", "page")]
     assert report.skipped == 3 and later.new == [] and later.stored == 0
     assert sorted(site.page_requests()) == ["/blog/river", "/blog/sparse-experts"]
-    statuses = poller.store.seen_status(url)
+    statuses = poller.store.seen_status(poller.store.get(url, "shared"))
     assert sorted(statuses.values()) == ["fallback", "ingested", "skipped", "skipped", "skipped"]
 
 
@@ -281,7 +281,7 @@ async def test_an_entry_without_its_page_or_enough_text_is_marked_failed(poller:
     [report] = await poller.poll()
 
     assert report.new == [] and report.failed == [(site.url("/news/gone"), "the server answered 404 Not Found.")]
-    assert poller.store.seen_status(url) == {site.url("/news/gone"): "failed"}  # not fetched again and again
+    assert poller.store.seen_status(poller.store.get(url, "shared")) == {site.url("/news/gone"): "failed"}  # not fetched again and again
 
 
 async def test_too_many_new_entries_wait_for_the_next_poll(make_poller, site: FeedSite, clock: Clock) -> None:
@@ -298,7 +298,7 @@ async def test_too_many_new_entries_wait_for_the_next_poll(make_poller, site: Fe
     assert counts == [(2, 3), (2, 1), (1, 0)]
     feed_requests = site.requests_for("/atom.xml")[1:]  # after the subscription's check
     assert ["if-none-match" in r.headers for r in feed_requests] == [False, False, False]
-    assert poller.store.get(url).etag  # all done: the validators are kept again
+    assert poller.store.get(url, "shared").etag  # all done: the validators are kept again
 
 
 async def test_requests_to_a_host_are_spaced_and_fetches_bounded(make_poller, site: FeedSite) -> None:

@@ -105,3 +105,22 @@ def test_ask_leads_with_the_answer_in_text_and_json(stocked: Path) -> None:
     assert data["lead"] == "$400 million" and data["answer"].startswith("**$400 million** [1]\n")
     assert not data["refused"] and data["mode"] == "extractive"
     assert data["citations"][0]["n"] == 1 and "$400 million" in data["citations"][0]["quote"]
+
+
+def test_a_servers_library_from_the_command_line(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    page = str(PAGES / "aiwire_article.html")
+    assert cli(data, "ingest", "--server", "77", page).returncode == 0
+    mine = json.loads(cli(data, "sources", "--server", "77", "--json").stdout)
+    assert [d["title"] for d in mine] == ["Halcyon Labs raises $400M to build inference chips that sip power"]
+    assert json.loads(cli(data, "sources", "--json").stdout) == []  # not in the shared library
+    question = "How much did Halcyon Labs raise in its Series C?"
+    assert json.loads(cli(data, "ask", "--json", question).stdout)["refused"]  # the shared library alone
+    assert json.loads(cli(data, "ask", "--server", "77", "--json", question).stdout)["lead"] == "$400 million"
+    assert json.loads(cli(data, "stats", "--server", "77", "--json").stdout)["documents"] == 1
+    assert cli(data, "forget", page).returncode == 1  # the shared library has no such article
+    wrong = cli(data, "forget", "--all")
+    assert wrong.returncode == 1 and "--server" in wrong.stderr
+    gone = cli(data, "forget", "--server", "77", "--all")
+    assert gone.returncode == 0 and "forgot 1 articles of server 77" in gone.stdout
+    assert json.loads(cli(data, "sources", "--server", "77", "--json").stdout) == []
