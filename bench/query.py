@@ -1,6 +1,6 @@
 """Ask latency in extractive mode (retrieve + compose, query embedding included), and lexical startup.
 
-    python bench/query.py [--store DATA_DIR] [--synthetic 100000] [--questions 100]
+    python bench/query.py [--store DATA_DIR] [--synthetic 100000] [--questions 100] [--libraries 8]
 
 1. The corpus store (`newsdesk eval` keeps it under DATA_DIR/eval/<sha>; ~9,000 chunks): p50/p95.
 2. A synthetic store of --synthetic chunks (articles of random corpus words, random unit vectors
@@ -8,7 +8,12 @@
    under bench/out/: lexical index cold build, restart from the persisted index, p50/p95, RSS, and
    what an embedded store's reopen costs (the bot reopens after another process, e.g. the CLI, wrote):
    the reopen itself and the first search after it, which reloads the vector index from disk.
-Targets: p95 <= 400 ms at 10k chunks, <= 1 s at 100k; lexical startup at 100k < 30 s.
+3. With --libraries N, the synthetic articles are spread over N libraries (the shared one and N-1 servers')
+   and the same questions are asked twice in one run: over every library, as a store without libraries
+   is searched, and as one server asks (its library and the shared one), whose filters then filter;
+   the ratio of the two p95s.
+Targets: p95 <= 400 ms at 10k chunks, <= 1 s at 100k; lexical startup at 100k < 30 s; a server's p95 at
+most 1.2x the unfiltered one.
 The last line printed is a JSON object with every figure.
 """
 
@@ -33,10 +38,11 @@ sys.path.insert(0, str(ROOT))
 from answer.evaluate import corpus_clock, corpus_dir  # noqa: E402
 from answer.extractive import compose  # noqa: E402
 from answer.retrieve import Retrieval  # noqa: E402
+from ingest.pipeline import pipeline_version  # noqa: E402
 from newsdesk.settings import Paths, load_settings  # noqa: E402
 from vectorstore.embeddings import build_embedder  # noqa: E402
 from vectorstore.lexical import LexicalIndex  # noqa: E402
-from vectorstore.records import ChunkRecord, DocumentRecord  # noqa: E402
+from vectorstore.records import SHARED, ChunkRecord, DocumentRecord, server_library  # noqa: E402
 from vectorstore.search import HybridRetriever  # noqa: E402
 from vectorstore.store import Store, open_store  # noqa: E402
 
@@ -63,7 +69,7 @@ def latency(retrieval: Retrieval, questions: list[str], settings) -> dict[str, f
             "max_ms": round(times[-1], 1), "n": len(times)}
 
 
-def synthetic_store(where: Path, chunks: int, embedder, settings) -> Store:
+def synthetic_store(where: Path, chunks: int, embedder, settings, libraries: int = 0) -> Store:
     store = open_store(settings.chroma.model_copy(update={"host": None}), where, embedder)
     have = store.document_count()
     wanted = chunks // CHUNKS_PER_DOC
@@ -77,6 +83,7 @@ def synthetic_store(where: Path, chunks: int, embedder, settings) -> Store:
     for i in range(have, wanted):
         url = f"https://synthetic.example/{i}"
         doc_id = "d" + hashlib.sha256(url.encode()).hexdigest()[:31]
+        library = SHARED if not libraries or i % libraries == 0 else server_library(i % libraries)
         site = sites[i % len(sites)]
         ts = 1_600_000_000 + rng.randrange(0, 5 * 365 * 86400)
         title = " ".join(rng.choice(words) for _ in range(8))
@@ -84,9 +91,9 @@ def synthetic_store(where: Path, chunks: int, embedder, settings) -> Store:
         header = f"{title} | {site} | {time.strftime('%Y-%m-%d', time.gmtime(ts))}"
         recs = [ChunkRecord(chunk_id=f"{doc_id}-v1-{j:04d}", doc_id=doc_id, text=t, header=header, ordinal=j,
                             char_start=j * 1000, char_end=j * 1000 + len(t), version="v1", url=url, title=title,
-                            site=site, published_ts=ts) for j, t in enumerate(texts)]
+                            site=site, published_ts=ts, library=library) for j, t in enumerate(texts)]
         doc = DocumentRecord(doc_id=doc_id, url=url, title=title, site=site, version="v1", chunks=len(recs),
-                             published_ts=ts)
+                             published_ts=ts, library=library)
         vec = vectors.normal(size=(len(recs), 384))
         vec /= np.linalg.norm(vec, axis=1, keepdims=True)
         store.replace_document(doc, recs, vec.tolist())
@@ -101,6 +108,7 @@ def main() -> int:
     parser.add_argument("--synthetic", type=int, default=100_000)
     parser.add_argument("--questions", type=int, default=100)
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "out")
+    parser.add_argument("--libraries", type=int, default=0, help="spread the synthetic articles over N libraries")
     args = parser.parse_args()
     settings = load_settings(None, data_dir=args.store)
     embedder = build_embedder(settings.embedding)
@@ -108,7 +116,7 @@ def main() -> int:
     questions = [q["query"] for q in random.Random(3).sample(queries, args.questions)]
     figures: dict[str, object] = {}
 
-    where = corpus_dir(settings, MULTIHOP / "corpus.json")
+    where = corpus_dir(settings, MULTIHOP / "corpus.json", pipeline_version(settings.chunk))
     if (where / "chroma").exists():
         store = open_store(settings.chroma.model_copy(update={"host": None}), where, embedder)
         retrieval = Retrieval(HybridRetriever(store, settings.retrieval, Paths(where).lexical), settings.retrieval,
@@ -120,8 +128,8 @@ def main() -> int:
         print(f"no corpus store at {where}: run `newsdesk eval` first", flush=True)
 
     if args.synthetic:
-        synth_dir = args.out / f"synthetic-{args.synthetic}"
-        store = synthetic_store(synth_dir, args.synthetic, embedder, settings)
+        synth_dir = args.out / (f"synthetic-{args.synthetic}" + (f"-lib{args.libraries}" if args.libraries else ""))
+        store = synthetic_store(synth_dir, args.synthetic, embedder, settings, args.libraries)
         lexical_dir = Paths(synth_dir).lexical
         shutil.rmtree(lexical_dir, ignore_errors=True)
         started = time.perf_counter()
@@ -139,6 +147,15 @@ def main() -> int:
         figures["synthetic"] = {"chunks": len(warm), "lexical_cold_build_s": round(cold_s, 1),
                                 "lexical_startup_s": round(warm_s, 1), "loaded_from_disk": warm.loaded_from_disk,
                                 **latency(retrieval, questions, settings)}
+        if args.libraries:
+            server = retrieval.scoped([server_library(1), SHARED])
+            scoped = latency(server, questions, settings)
+            again = latency(retrieval, questions, settings)  # every library once more, for a fair pair
+            figures["libraries"] = {"libraries": args.libraries, "all_p95_ms": again["p95_ms"],
+                                    "server_p50_ms": scoped["p50_ms"], "server_p95_ms": scoped["p95_ms"],
+                                    "server_chunks": store.chunk_count([server_library(1), SHARED]),
+                                    "p95_ratio": round(scoped["p95_ms"] / again["p95_ms"], 2)}
+            print("one server's libraries:", figures["libraries"], flush=True)
         timed = []  # ms: the reopen, then the same hybrid search right after it and once more
         for step in (store.reopen, *[lambda: retriever.search(questions[1])] * 2):
             started = time.perf_counter()
