@@ -18,6 +18,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 from newsdesk.settings import RetrievalSettings
+from vectorstore.records import Scope
 from vectorstore.search import Hit, HybridRetriever
 from vectorstore.text import split_sentences
 
@@ -62,10 +63,11 @@ class Retrieval:
         self.site_dense = SITE_DENSE
         self.subject_weight = SUBJECT_WEIGHT
 
-    def scoped(self, libraries: Collection[str] | None) -> Retrieval:
-        """The same retrieval drawing only on `libraries` (None: every library)."""
+    def scoped(self, libraries: Collection[str] | None, scope: Scope | None = None) -> Retrieval:
+        """The same retrieval drawing only on `libraries` (None: every library), within a channel's
+        `scope` when given."""
         view = copy.copy(self)
-        view.retriever = self.retriever.scoped(libraries)
+        view.retriever = self.retriever.scoped(libraries, scope)
         return view
 
     def boilerplate(self, sentences: Iterable[str]) -> set[str]:

@@ -38,6 +38,7 @@ from answer.llm import LLMAnswerer, LLMError, LLMTimeoutError, build_answerer
 from answer.prompts import HISTORY_ANSWER_CHARS, HISTORY_TURNS, clean_question, clean_text
 from answer.types import Answer, Mode, Turn
 from newsdesk.settings import AnswerSettings, Settings
+from vectorstore.records import Scope
 
 if TYPE_CHECKING:
     from answer.retrieve import Retrieval
@@ -115,20 +116,21 @@ class AnswerService:
     def mode(self) -> Mode:
         return "llm" if self.llm is not None else "extractive"
 
-    def scoped(self, libraries: Collection[str] | None) -> AnswerService:
-        """The same service answering only from `libraries` (None: every library); it shares the model,
-        the event loop and the index with this one."""
+    def scoped(self, libraries: Collection[str] | None, scope: Scope | None = None) -> AnswerService:
+        """The same service answering only from `libraries` (None: every library), within a channel's
+        `scope` when given; it shares the model, the event loop and the index with this one."""
         view = copy.copy(self)
-        view.retrieval = self.retrieval.scoped(libraries)
+        view.retrieval = self.retrieval.scoped(libraries, scope)
         if not self._custom_composer:
             view._composer = None  # the default composer reads boilerplate from the scoped retrieval
         return view
 
     async def answer(self, question: str, history: Sequence[Turn] = (),
-                     libraries: Collection[str] | None = None) -> Answer:
-        """The answer from every library, or from `libraries` (a server's and the shared one)."""
-        if libraries is not None:
-            return await self.scoped(libraries).answer(question, history)
+                     libraries: Collection[str] | None = None, scope: Scope | None = None) -> Answer:
+        """The answer from every library, or from `libraries` (a server's and the shared one), within a
+        channel's `scope`."""
+        if libraries is not None or scope:
+            return await self.scoped(libraries, scope).answer(question, history)
         question = clean_question(question)
         if not question:
             return Answer(text=ASK_FOR_QUESTION, citations=[], mode=self.mode, refused=True)

@@ -14,6 +14,11 @@ DM_REFUSAL = "I don't answer in direct messages here. Ask me in the server inste
 ADMIN_REFUSAL = "Only members with the Manage Server permission (or the bot's admin role) may use this command."
 
 
+def scope_channel(channel: object) -> int:
+    """The channel whose scope applies here: a thread follows its parent channel."""
+    return getattr(channel, "parent_id", None) or getattr(channel, "id", 0)
+
+
 def channel_ids(channel: object) -> list[int]:
     """The channel and, for a thread, its parent: an allowed channel's threads are allowed too."""
     ids = [getattr(channel, "id", 0)]

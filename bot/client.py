@@ -7,6 +7,7 @@ opens what is blocking to open (in a thread), registers the cogs and syncs the s
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import signal
 import sqlite3
@@ -20,10 +21,12 @@ from discord.ext import commands
 from answer.types import Answer, Turn
 from newsdesk.settings import Paths, Settings
 from vectorstore.errors import StoreError
+from vectorstore.records import Scope
 
-from .access import place_allowed, refusal_for
+from .access import place_allowed, refusal_for, scope_channel
 from .fairuse import Allowance, AnswerGate, Queued
 from .replies import STORE_DOWN, report_error, tell
+from .scopes import ScopeStore, scope_line
 from .votes import AnswerLog
 
 if TYPE_CHECKING:
@@ -97,6 +100,7 @@ class NewsdeskBot(commands.Bot):
         self.allowance = Allowance(*config.allowance, server_per_minute=config.server_ceiling)
         self.gate = AnswerGate(config.max_concurrent_answers)
         self.answer_log: AnswerLog | None = None
+        self._scopes: ScopeStore | None = None
         self.shutting_down = False
         self.handle_signals = False  # run_bot turns this on; tests leave the test runner's signals alone
         self._shutdown_task: asyncio.Task[None] | None = None
@@ -111,12 +115,14 @@ class NewsdeskBot(commands.Bot):
         from .cogs.admin import AdminCog
         from .cogs.ask import AskCog
         from .cogs.feeds import FeedsCog
+        from .cogs.scope import ScopeCog
         from .views import QuotesButton, VoteButton
 
         self.add_dynamic_items(QuotesButton, VoteButton)
         await self.add_cog(AskCog(self))
         await self.add_cog(AdminCog(self))
         await self.add_cog(FeedsCog(self))
+        await self.add_cog(ScopeCog(self))
         await self.sync_commands()
         if self.handle_signals:
             self._install_signal_handlers()
@@ -201,17 +207,50 @@ class NewsdeskBot(commands.Bot):
     # ---- answering ------------------------------------------------------------------------------
 
     async def answer(self, question: str, history: Sequence[Turn] = (), on_queued: Queued | None = None, *,
-                     libraries: Sequence[str]) -> Answer:
-        """Wait for a free slot (fair use), then answer from `libraries` within DISCORD_ANSWER_TIMEOUT
-        (TimeoutError past it)."""
+                     libraries: Sequence[str], scope: Scope | None = None) -> Answer:
+        """Wait for a free slot (fair use), then answer from `libraries` (within a channel's `scope`, which
+        the answer then names) within DISCORD_ANSWER_TIMEOUT (TimeoutError past it)."""
 
         async def work() -> Answer:
             async with asyncio.timeout(self.config.answer_timeout):
                 if not self._services_open:  # the store failed at start: open it now (blocking) or raise StoreError
                     await asyncio.to_thread(self._open_services)
+                if scope:
+                    return await self.services.answers.answer(question, list(history), list(libraries), scope)
                 return await self.services.answers.answer(question, list(history), list(libraries))
 
-        return await self.gate.run(work(), on_queued)
+        answer = await self.gate.run(work(), on_queued)
+        if scope:
+            line = scope_line(scope, await asyncio.to_thread(self._feed_titles, scope))
+            answer = dataclasses.replace(answer, note=f"{answer.note} {line}".strip())
+        return answer
+
+    def scope_store(self) -> ScopeStore:
+        """The channel scopes, in the bot's SQLite file (opened on first use)."""
+        if self._scopes is None:
+            self._scopes = ScopeStore(Paths(self.settings.data_dir).bot_db)
+        return self._scopes
+
+    async def scope_of(self, channel: object, guild_id: int | None) -> Scope:
+        """The scope of a channel (a thread's is its parent's); none in DMs or when it cannot be read."""
+        if guild_id is None:
+            return Scope()
+        try:
+            return await asyncio.to_thread(self.scope_store().get, scope_channel(channel))
+        except sqlite3.Error as error:
+            log.warning("could not read the channel scopes: %s", error)
+            return Scope()
+
+    def _feed_titles(self, scope: Scope) -> dict[str, str]:
+        if not scope.feeds:
+            return {}
+        from ingest.feedstore import FeedStore
+
+        store = FeedStore(Paths(self.settings.data_dir).feeds_db)
+        try:
+            return {f.url: f.title for f in store.list() if f.url in scope.feeds}
+        finally:
+            store.close()
 
     async def remember(self, answer: Answer, *, question: str, user_id: int, guild_id: int | None,
                        channel_id: int | None) -> int | None:

@@ -255,7 +255,8 @@ class FeedPoller:
         """Ingest one entry; its seen status, or None to try again next poll."""
         try:
             async with slots:
-                result = await self.pipeline.ingest_url(entry.url, client=client, library=report.feed.library)
+                result = await self.pipeline.ingest_url(entry.url, client=client, library=report.feed.library,
+                                                        feed=report.feed.url)
             report.stored += 1
             if result.status == "new":
                 report.new.append(await self._announced(result, "page"))
@@ -286,7 +287,8 @@ class FeedPoller:
         log.info("feed %s: %s could not be had (%s); ingesting the entry's own text", report.feed.url, entry.url,
                  page_error)
         try:
-            result = await asyncio.to_thread(self.pipeline.ingest_article, article, report.feed.library)
+            result = await asyncio.to_thread(self.pipeline.ingest_article, article, report.feed.library,
+                                             report.feed.url)
         except StoreError as error:
             log.error("feed %s: could not store %s: %s", report.feed.url, entry.url, error.message)
             report.waiting += 1

@@ -98,7 +98,7 @@ class Pipeline:
         }
         return hashlib.sha256(json.dumps(basis, sort_keys=True).encode("utf-8")).hexdigest()[:32]
 
-    def prepare(self, article: Article, library: str = SHARED) -> Prepared:
+    def prepare(self, article: Article, library: str = SHARED, feed: str = "") -> Prepared:
         if not article.body.strip():
             raise ExtractError("the article has no text.", url=article.url)
         url = canonical_url(article.url)
@@ -114,7 +114,7 @@ class Pipeline:
             raise ExtractError("the article has no text.", url=url)
         common = dict(
             doc_id=doc_id, version=version, url=url, title=article.title, site=article.site,
-            author=article.author, published=published, published_ts=published_ts, library=library,
+            author=article.author, published=published, published_ts=published_ts, library=library, feed=feed,
         )
         chunks = [
             ChunkRecord(
@@ -151,9 +151,9 @@ class Pipeline:
             status = self._store_call(self.store.replace_document, prepared.doc, prepared.chunks, embeddings)
         return self._result(prepared, status)
 
-    def ingest_article(self, article: Article, library: str = SHARED) -> IngestResult:
-        """Chunk, embed and store one article in `library` (blocking)."""
-        prepared = self.prepare(article, library)
+    def ingest_article(self, article: Article, library: str = SHARED, feed: str = "") -> IngestResult:
+        """Chunk, embed and store one article in `library` (blocking); `feed`: the feed it came through."""
+        prepared = self.prepare(article, library, feed)
         if self.is_unchanged(prepared):
             return self._result(prepared, "unchanged")
         return self.write(prepared, self.embed(prepared))
@@ -208,7 +208,7 @@ class Pipeline:
 
     async def ingest_url(
         self, url: str, *, progress: Progress | None = None, client: GuardedClient | None = None,
-        library: str = SHARED,
+        library: str = SHARED, feed: str = "",
     ) -> IngestResult:
         """Fetch (guarded), extract (in a worker process, time-limited), chunk, embed, store."""
         await _report(progress, "fetching")
@@ -219,7 +219,7 @@ class Pipeline:
             page = await fetch(client, url)
         await _report(progress, "extracting")
         article = await extract_async(page, source=url, timeout=self.fetching.extract_timeout)
-        prepared = await asyncio.to_thread(self.prepare, article, library)
+        prepared = await asyncio.to_thread(self.prepare, article, library, feed)
         if await asyncio.to_thread(self.is_unchanged, prepared):
             return self._result(prepared, "unchanged")
         await _report(progress, f"embedding {len(prepared.chunks)} chunks")

@@ -31,7 +31,7 @@ import numpy as np
 import Stemmer
 
 from .lexical_parts import Part, PartRows, build_base, build_delta, idf, load_base, save_base
-from .records import ChunkRecord
+from .records import ChunkRecord, Scope
 from .recurrence import Recurrence
 from .store import Store
 
@@ -50,7 +50,7 @@ def join_refreshers(timeout: float = EXIT_WAIT_SECONDS) -> None:
     for thread in list(_REFRESHERS):
         thread.join(max(0.0, deadline - time.monotonic()))
 
-FORMAT = 3  # 2: rows carry their sentences' keys (boilerplate); 3: and their library
+FORMAT = 4  # 2: rows carry their sentences' keys (boilerplate); 3: and their library; 4: and their feed
 MIN_DELTA = 2000  # chunks the delta may hold before a merge, however small the base
 DELTA_SHARE = 0.10  # ... or this share of the base
 HEADER_REPEAT = 2  # times the title | site | date header counts in a chunk's BM25 text
@@ -72,6 +72,7 @@ class _Snapshot:
     versions: dict[str, str]  # doc_id -> version this snapshot reflects
     sites: tuple[str, ...]  # site code -> name
     libraries: tuple[str, ...] = ()  # library code -> name
+    feeds: tuple[str, ...] = ()  # feed code -> URL
 
     def library_codes(self, libraries: Collection[str] | None) -> set[int] | None:
         """Codes of `libraries` (None: every library)."""
@@ -81,8 +82,16 @@ class _Snapshot:
         return {i for i, name in enumerate(self.libraries) if name in wanted}
 
 
+    def scope_codes(self, scope: Scope | None) -> tuple[set[int], set[int]] | None:
+        """(site codes, feed codes) of a channel scope (None: no scope)."""
+        if not scope:
+            return None
+        return ({i for i, name in enumerate(self.sites) if name in scope.sites},
+                {i for i, url in enumerate(self.feeds) if url and url in scope.feeds})
+
+
 def _empty_snapshot() -> _Snapshot:
-    return _Snapshot(Part.empty(), Part.empty(), {}, (), ())
+    return _Snapshot(Part.empty(), Part.empty(), {}, (), (), ())
 
 
 class LexicalIndex:
@@ -141,9 +150,10 @@ class LexicalIndex:
         since_ts: int | None = None,
         until_ts: int | None = None,
         libraries: Collection[str] | None = None,
+        scope: Scope | None = None,
     ) -> list[LexicalHit]:
         """The `n` best chunks; `query` is text or (text, weight) pieces. Filters as in Chroma;
-        `libraries`: only those libraries' documents (None: all)."""
+        `libraries`: only those libraries' documents (None: all); `scope`: a channel's sites and feeds."""
         self.follow()
         snap = self._snapshot
         pieces = [(query, 1.0)] if isinstance(query, str) else list(query)
@@ -152,11 +162,12 @@ class LexicalIndex:
             return []
         codes = {i for i, name in enumerate(snap.sites) if name in set(sites)} if sites else None
         in_libraries = snap.library_codes(libraries)
-        if (sites and not codes) or (in_libraries is not None and not in_libraries):
+        in_scope = snap.scope_codes(scope)
+        if (sites and not codes) or (in_libraries is not None and not in_libraries) or (in_scope == (set(), set())):
             return []
         hits: list[tuple[str, str, float, int | None]] = []
         for part in (snap.base, snap.delta):
-            mask = part.mask(codes, since_ts, until_ts, in_libraries)
+            mask = part.mask(codes, since_ts, until_ts, in_libraries, in_scope)
             scores = part.scores(weights, snap.base.stats, snap.delta.stats)
             hits.extend(part.top(scores, mask, n))
         hits.sort(key=lambda h: h[2], reverse=True)
@@ -254,8 +265,8 @@ class LexicalIndex:
             return False
         chunks = self._fetch(wanted, manifest)
         rows = self._tokenize(chunks)
-        site_names, library_names = list(snap.sites), list(snap.libraries)
-        rows = rows.with_codes(site_names, library_names)
+        site_names, library_names, feed_names = list(snap.sites), list(snap.libraries), list(snap.feeds)
+        rows = rows.with_codes(site_names, library_names, feed_names)
         versions = {d: v for d, v in snap.versions.items() if d not in gone}
         versions.update({d: manifest[d] for d in wanted})
         versions.update({c.doc_id: c.version for c in chunks})  # what was read, if it moved on meanwhile
@@ -268,7 +279,7 @@ class LexicalIndex:
         else:
             delta = build_delta(delta_rows, base.stats, self.k1, self.b)
             merged = False
-        self._snapshot = _Snapshot(base, delta, versions, tuple(site_names), tuple(library_names))
+        self._snapshot = _Snapshot(base, delta, versions, tuple(site_names), tuple(library_names), tuple(feed_names))
         log.info("lexical index: -%d +%d documents (%d chunks in all)", len(gone), len(wanted), len(self))
         if merged and self.index_dir is not None:
             self._save()
@@ -318,7 +329,7 @@ class LexicalIndex:
             with self._token_lock:
                 self._tokenizer.save_vocab(str(tmp))
             meta = {"params": self._params(), "versions": snap.versions, "sites": list(snap.sites),
-                    "libraries": list(snap.libraries)}
+                    "libraries": list(snap.libraries), "feeds": list(snap.feeds)}
             (tmp / "meta.json").write_text(json.dumps(meta))
             tmp.rename(self.index_dir / name)
             pointer = self.index_dir / f".CURRENT-{uuid.uuid4().hex[:8]}"
@@ -352,5 +363,5 @@ class LexicalIndex:
                 log.warning("could not load the lexical index from %s (%s); rebuilding", self.index_dir, error)
             return
         self._snapshot = replace(_empty_snapshot(), base=base, versions=meta["versions"], sites=tuple(meta["sites"]),
-                                 libraries=tuple(meta["libraries"]))
+                                 libraries=tuple(meta["libraries"]), feeds=tuple(meta["feeds"]))
         self.loaded_from_disk = True

@@ -49,33 +49,38 @@ class PartRows:
     sentences: list[np.ndarray]  # uint64 keys of the chunk body's sentences (`vectorstore.text.sentence_keys`)
     library_names: list[str]
     library_codes: np.ndarray  # int32, codes into the index's library list (-1 until assigned)
+    feed_names: list[str]  # the feed each chunk's article came through ("" : none)
+    feed_codes: np.ndarray  # int32, codes into the index's feed list (-1 until assigned)
 
     @classmethod
     def empty(cls) -> PartRows:
-        return cls([], [], [], np.zeros(0, np.int32), np.zeros(0, np.float64), [], [], [], np.zeros(0, np.int32))
+        return cls([], [], [], np.zeros(0, np.int32), np.zeros(0, np.float64), [], [], [], np.zeros(0, np.int32),
+                   [], np.zeros(0, np.int32))
 
     @classmethod
     def from_chunks(cls, chunks: Sequence[ChunkRecord], tokens: list[np.ndarray]) -> PartRows:
         ts = np.array([np.nan if c.published_ts is None else c.published_ts for c in chunks], dtype=np.float64)
         return cls([c.chunk_id for c in chunks], [c.doc_id for c in chunks], [c.site for c in chunks],
                    np.full(len(chunks), -1, np.int32), ts, tokens, [sentence_keys(c.text) for c in chunks],
-                   [c.library for c in chunks], np.full(len(chunks), -1, np.int32))
+                   [c.library for c in chunks], np.full(len(chunks), -1, np.int32),
+                   [c.feed for c in chunks], np.full(len(chunks), -1, np.int32))
 
     @property
     def size(self) -> int:
         return len(self.chunk_ids)
 
-    def with_codes(self, sites: list[str], libraries: list[str]) -> PartRows:
-        """Assign site and library codes, appending unseen names to `sites` and `libraries`."""
+    def with_codes(self, sites: list[str], libraries: list[str], feeds: list[str]) -> PartRows:
+        """Assign site, library and feed codes, appending unseen names to `sites`, `libraries`, `feeds`."""
         return replace(self, site_codes=_codes(self.site_names, sites),
-                       library_codes=_codes(self.library_names, libraries))
+                       library_codes=_codes(self.library_names, libraries), feed_codes=_codes(self.feed_names, feeds))
 
     def select(self, keep: np.ndarray) -> PartRows:
         idx = np.flatnonzero(keep)
         return PartRows([self.chunk_ids[i] for i in idx], [self.doc_ids[i] for i in idx],
                         [self.site_names[i] for i in idx], self.site_codes[idx], self.ts[idx],
                         [self.tokens[i] for i in idx], [self.sentences[i] for i in idx],
-                        [self.library_names[i] for i in idx], self.library_codes[idx])
+                        [self.library_names[i] for i in idx], self.library_codes[idx],
+                        [self.feed_names[i] for i in idx], self.feed_codes[idx])
 
     def drop_docs(self, doc_ids: set[str]) -> PartRows:
         if not doc_ids:
@@ -87,7 +92,8 @@ class PartRows:
                         self.site_names + other.site_names, np.concatenate([self.site_codes, other.site_codes]),
                         np.concatenate([self.ts, other.ts]), self.tokens + other.tokens,
                         self.sentences + other.sentences, self.library_names + other.library_names,
-                        np.concatenate([self.library_codes, other.library_codes]))
+                        np.concatenate([self.library_codes, other.library_codes]),
+                        self.feed_names + other.feed_names, np.concatenate([self.feed_codes, other.feed_codes]))
 
 
 def _codes(names: list[str], table: list[str]) -> np.ndarray:
@@ -142,10 +148,13 @@ class Part:
         return Part(self.rows, self.alive & ~dead, self.stats, self.bm25, self.postings)
 
     def mask(self, codes: set[int] | None, since_ts: int | None, until_ts: int | None,
-             libraries: set[int] | None = None) -> np.ndarray:
+             libraries: set[int] | None = None, scope: tuple[set[int], set[int]] | None = None) -> np.ndarray:
+        """Live rows that pass the filters; `scope`: (site codes, feed codes), either matching."""
         keep = self.alive.copy()
         if libraries is not None:
             keep &= np.isin(self.rows.library_codes, list(libraries))
+        if scope is not None:
+            keep &= np.isin(self.rows.site_codes, list(scope[0])) | np.isin(self.rows.feed_codes, list(scope[1]))
         if codes is not None:
             keep &= np.isin(self.rows.site_codes, list(codes))
         if since_ts is not None:
@@ -219,11 +228,12 @@ def save_base(part: Part, where: Path) -> None:
     keys = np.concatenate(rows.sentences) if rows.sentences else np.zeros(0, np.uint64)
     np.savez(where / "rows.npz", site_codes=rows.site_codes, ts=rows.ts, lengths=lengths, tokens=flat,
              alive=part.alive, df=part.stats.df, sentence_counts=counts, sentence_keys=keys,
-             library_codes=rows.library_codes)
+             library_codes=rows.library_codes, feed_codes=rows.feed_codes)
     (where / "rows.json").write_text(json.dumps({"chunk_ids": part.rows.chunk_ids, "doc_ids": part.rows.doc_ids,
                                                  "site_names": part.rows.site_names, "docs": part.stats.docs,
                                                  "avg_len": part.stats.avg_len,
-                                                 "library_names": part.rows.library_names}))
+                                                 "library_names": part.rows.library_names,
+                                                 "feed_names": part.rows.feed_names}))
 
 
 def load_base(where: Path, k1: float, b: float) -> Part:
@@ -234,7 +244,8 @@ def load_base(where: Path, k1: float, b: float) -> Part:
     tokens = np.split(arrays["tokens"], np.cumsum(arrays["lengths"])[:-1])
     sentences = np.split(arrays["sentence_keys"], np.cumsum(arrays["sentence_counts"])[:-1])
     rows = PartRows(meta["chunk_ids"], meta["doc_ids"], meta["site_names"], arrays["site_codes"], arrays["ts"],
-                    tokens, sentences, meta["library_names"], arrays["library_codes"])
+                    tokens, sentences, meta["library_names"], arrays["library_codes"], meta["feed_names"],
+                    arrays["feed_codes"])
     model = bm25s.BM25.load(str(where), show_progress=False, verbosity=0)
     if (model.k1, model.b) != (k1, b):
         raise ValueError("saved with other BM25 parameters")

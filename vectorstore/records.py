@@ -50,6 +50,7 @@ class DocumentRecord:
     ingested_ts: int = 0
     source: str = ""  # what the admin gave: URL, file path, feed
     library: str = SHARED  # whose it is: the shared library or one server's (part of the doc id)
+    feed: str = ""  # the feed it came through ("" : none), for channel scopes
 
     def to_metadata(self) -> dict[str, Any]:
         meta = {k: v for k, v in asdict(self).items() if v is not None}
@@ -79,6 +80,7 @@ class ChunkRecord:
     published_ts: int | None = None
     ingested_at: str = ""
     library: str = SHARED
+    feed: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -94,3 +96,15 @@ class ChunkRecord:
         fields = cls.__dataclass_fields__
         known = {k: v for k, v in meta.items() if k in fields}
         return cls(chunk_id=chunk_id, text=text or "", **known)
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What a channel's answers may draw on, within its server's libraries: articles of these sites or
+    that came through these feeds (either matches). Empty: no limit."""
+
+    sites: tuple[str, ...] = ()
+    feeds: tuple[str, ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.sites or self.feeds)

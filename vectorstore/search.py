@@ -21,7 +21,7 @@ from newsdesk.settings import RetrievalSettings
 
 from .errors import StoreUnavailableError
 from .lexical import LexicalIndex
-from .records import ChunkRecord
+from .records import ChunkRecord, Scope
 from .store import Store
 from .text import sentence_key
 
@@ -43,11 +43,14 @@ class Hit:
 
 
 def chroma_where(sites: Sequence[str], since_ts: int | None, until_ts: int | None,
-                 libraries: Collection[str] | None = None) -> dict[str, Any] | None:
+                 libraries: Collection[str] | None = None, scope: Scope | None = None) -> dict[str, Any] | None:
     clauses: list[dict[str, Any]] = []
     if libraries is not None:
         names = sorted(libraries)
         clauses.append({"library": {"$in": names}} if len(names) != 1 else {"library": names[0]})
+    if scope:
+        either = [{key: {"$in": list(values)}} for key, values in (("site", scope.sites), ("feed", scope.feeds)) if values]
+        clauses.append(either[0] if len(either) == 1 else {"$or": either})
     if sites:
         clauses.append({"site": {"$in": list(sites)}} if len(sites) > 1 else {"site": sites[0]})
     if since_ts is not None:
@@ -76,6 +79,7 @@ class HybridRetriever:
     """Searches every library, or, as `scoped(libraries)`, only those."""
 
     libraries: frozenset[str] | None = None
+    scope: Scope | None = None
 
     def __init__(self, store: Store, settings: RetrievalSettings, index_dir: Path | None = None,
                  *, lexical: LexicalIndex | None = None):
@@ -99,10 +103,12 @@ class HybridRetriever:
         if not self.store.wrote(changes):
             self.store.reopen()
 
-    def scoped(self, libraries: Collection[str] | None) -> HybridRetriever:
-        """The same retriever (index, caches, store) searching only `libraries` (None: all)."""
+    def scoped(self, libraries: Collection[str] | None, scope: Scope | None = None) -> HybridRetriever:
+        """The same retriever (index, caches, store) searching only `libraries` (None: all), and within
+        them only a channel's `scope` (its sites and feeds), when given."""
         view = copy.copy(self)
         view.libraries = None if libraries is None else frozenset(libraries)
+        view.scope = scope or None
         return view
 
     def sites(self) -> list[str]:
@@ -144,7 +150,7 @@ class HybridRetriever:
         dense_hits = self._dense(text, sites, since_ts, until_ts) if use_dense else []
         lexical = (
             self.lexical.search([(text, 1.0), *extra], s.candidates, sites=sites, since_ts=since_ts, until_ts=until_ts,
-                                libraries=self.libraries)
+                                libraries=self.libraries, scope=self.scope)
             if s.lexical_weight > 0 else []
         )
         fused: dict[str, float] = {}
@@ -193,7 +199,7 @@ class HybridRetriever:
         self, text: str, sites: Sequence[str], since_ts: int | None, until_ts: int | None
     ) -> list[tuple[ChunkRecord, float]]:
         vector = self._embed(text)
-        where = chroma_where(sites, since_ts, until_ts, self.libraries)
+        where = chroma_where(sites, since_ts, until_ts, self.libraries, self.scope)
         try:
             return self.store.query(vector, self.settings.candidates, where=where)
         except StoreUnavailableError as error:  # the lexical half still answers

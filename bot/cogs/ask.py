@@ -63,7 +63,8 @@ class AskCog(commands.Cog):
 
         try:
             answer = await bot.answer(question, (), on_queued,
-                                      libraries=libraries_for(bot.config, interaction.guild_id))
+                                      libraries=libraries_for(bot.config, interaction.guild_id),
+                                      scope=await bot.scope_of(interaction.channel, interaction.guild_id))
         except GateClosed:
             await tell(interaction, RESTARTING)
             return
@@ -178,8 +179,9 @@ class AskCog(commands.Cog):
 
         await target.typing()
         try:
-            answer = await bot.answer(question, history, on_queued,
-                                      libraries=libraries_for(bot.config, message.guild.id if message.guild else None))
+            guild_id = message.guild.id if message.guild else None
+            answer = await bot.answer(question, history, on_queued, libraries=libraries_for(bot.config, guild_id),
+                                      scope=await bot.scope_of(message.channel, guild_id))
         except GateClosed:
             await target.send(RESTARTING, allowed_mentions=NO_MENTIONS)
             return

@@ -42,7 +42,8 @@ class FakeAnswers:
         self.active = 0
         self.most_active = 0  # the most answers that were in progress at once
 
-    async def answer(self, question: str, history: Sequence[Turn] = (), libraries: Sequence[str] | None = None) -> Answer:
+    async def answer(self, question: str, history: Sequence[Turn] = (), libraries: Sequence[str] | None = None,
+                     scope: Any = None) -> Answer:
         self.calls.append((question, list(history)))
         self.libraries.append(None if libraries is None else list(libraries))
         self.active += 1

@@ -117,3 +117,32 @@ async def test_the_shared_library_reaches_every_server_and_only_it_reaches_dms(w
     refused = await world.admin.slash(world.channel, "forget", url=halcyon)
     assert refused.response.content.startswith("Not found")
     assert (await ask(other["member"], other["channel"], HALCYON)).startswith("**$400 million** [1]")
+
+
+async def test_a_channel_scope_limits_what_its_answers_cite_and_says_so(world, site, services):
+    halcyon, fund = site.url("/news/halcyon"), site.url("/news/fund")
+    await world.admin.slash(world.channel, "ingest", url=halcyon)
+    await world.admin.slash(world.channel, "ingest", url=fund)
+    sites = {d.url: d.site for d in services.store.list_documents()}
+    wire = sites[halcyon]
+    assert "2 billion" in await ask(world.alice, world.channel, FUND)
+
+    bad = await world.admin.slash(world.channel, "scope set", sites="Nowhere Daily")
+    assert bad.response.content.startswith("Not among this server's sources or feeds: Nowhere Daily")
+    done = await world.admin.slash(world.channel, "scope set", sites=wire.upper())  # names match in any case
+    assert done.ephemeral and f"now draw only on: {wire}" in done.response.content
+
+    answered = await world.alice.slash(world.channel, "ask", question=HALCYON)
+    assert answered.response.content.startswith("**$400 million** [1]")
+    [sources] = answered.response.embeds
+    assert f"from: {wire}" in sources.description  # said under the answer
+    assert all(sites[halcyon] in f.name for f in sources.fields)
+    # The other site is out of scope here, and the refusal says what the channel draws on.
+    assert await ask(world.alice, world.channel, FUND) == f"{REFUSAL}\n-# from: {wire}"
+    elsewhere = world.guild.create_text_channel("general")
+    assert "2 billion" in await ask(world.alice, elsewhere, FUND)  # other channels are not limited
+
+    shown = await world.admin.slash(world.channel, "scope show")
+    assert f"draw only on: {wire}" in shown.response.content
+    await world.admin.slash(world.channel, "scope clear")
+    assert "2 billion" in await ask(world.alice, world.channel, FUND)

@@ -44,6 +44,8 @@ COMMANDS: dict[str, dict[str, Any]] = {
     "feeds add": {"url": FEED},
     "feeds remove": {"url": FEED},
     "feeds list": {},
+    "scope show": {},
+    "scope clear": {},
 }
 EVERYONE = {"ask", "sources", "stats"}
 
@@ -155,6 +157,10 @@ def check_ran(command: str, result: Any, services: Any) -> None:
         assert response.content == f"Not found: <{FEED}> is not among the feeds (see /feeds list)."
     elif command == "feeds list":
         assert response.embeds[0].title == "Feeds (0)"
+    elif command == "scope show":
+        assert response.content.endswith("has no scope: its answers draw on all of this server's sources.")
+    elif command == "scope clear":
+        assert response.content.endswith("had no scope.")
 
 
 def nothing_ran(services: Any) -> None:
