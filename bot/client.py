@@ -26,7 +26,7 @@ from vectorstore.records import Scope
 from .access import place_allowed, refusal_for, scope_channel
 from .fairuse import Allowance, AnswerGate, Queued
 from .replies import STORE_DOWN, report_error, tell
-from .scopes import ScopeStore, scope_line
+from .scopes import ScopeStore, feed_titles, scope_line
 from .votes import AnswerLog
 
 if TYPE_CHECKING:
@@ -242,15 +242,7 @@ class NewsdeskBot(commands.Bot):
             return Scope()
 
     def _feed_titles(self, scope: Scope) -> dict[str, str]:
-        if not scope.feeds:
-            return {}
-        from ingest.feedstore import FeedStore
-
-        store = FeedStore(Paths(self.settings.data_dir).feeds_db)
-        try:
-            return {f.url: f.title for f in store.list() if f.url in scope.feeds}
-        finally:
-            store.close()
+        return feed_titles(self.settings.data_dir) if scope.feeds else {}
 
     async def remember(self, answer: Answer, *, question: str, user_id: int, guild_id: int | None,
                        channel_id: int | None) -> int | None:

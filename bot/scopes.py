@@ -12,6 +12,7 @@ import threading
 from datetime import UTC, datetime
 from pathlib import Path
 
+from newsdesk.settings import Paths
 from vectorstore.records import Scope
 
 SCHEMA = """
@@ -57,7 +58,22 @@ class ScopeStore:
             self._db.close()
 
 
+def scope_names(scope: Scope, feed_titles: dict[str, str] | None = None) -> str:
+    """"The Verge, Wired, Policy feed": the sites, then the feeds by title."""
+    return ", ".join([*scope.sites, *((feed_titles or {}).get(url, url) for url in scope.feeds)])
+
+
 def scope_line(scope: Scope, feed_titles: dict[str, str] | None = None) -> str:
     """What a scoped channel says under its answers: "from: The Verge, Wired"."""
-    names = [*scope.sites, *((feed_titles or {}).get(url, url) for url in scope.feeds)]
-    return "from: " + ", ".join(names)
+    return "from: " + scope_names(scope, feed_titles)
+
+
+def feed_titles(data_dir: Path, library: str | None = None) -> dict[str, str]:
+    """Feed URL -> title, of one library or all, from the feeds file (blocking)."""
+    from ingest.feedstore import FeedStore
+
+    store = FeedStore(Paths(data_dir).feeds_db)
+    try:
+        return {f.url: f.title for f in store.list(library)}
+    finally:
+        store.close()

@@ -11,14 +11,12 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from ingest.feedstore import FeedStore
-from newsdesk.settings import Paths
 from vectorstore.records import Scope
 
 from ..access import libraries_for, library_of, scope_channel
 from ..render import plain
 from ..replies import defer, tell
-from ..scopes import scope_line
+from ..scopes import feed_titles, scope_names
 from .admin import admin_only
 
 if TYPE_CHECKING:
@@ -42,11 +40,11 @@ class ScopeCog(commands.Cog):
     )
 
     def _feed_titles(self, guild_id: int) -> dict[str, str]:
-        store = FeedStore(Paths(self.bot.settings.data_dir).feeds_db)
-        try:
-            return {f.url: f.title for f in store.list(library_of(guild_id))}
-        finally:
-            store.close()
+        return feed_titles(self.bot.settings.data_dir, library_of(guild_id))
+
+    async def _say(self, interaction: discord.Interaction, channel: int, scope: Scope, verb: str) -> None:
+        titles = await asyncio.to_thread(self._feed_titles, interaction.guild_id or 0)
+        await tell(interaction, f"🔎 Answers in <#{channel}> {verb}: {plain(scope_names(scope, titles), 900)}.")
 
     def _sites(self, guild_id: int) -> set[str]:
         docs = self.bot.services.store.list_documents(libraries_for(self.bot.config, guild_id))
@@ -66,7 +64,7 @@ class ScopeCog(commands.Cog):
             await tell(interaction, "Give at least one site or feed (or use /scope clear to lift the limit).")
             return
         known_sites = await asyncio.to_thread(self._sites, guild_id)
-        titles = await asyncio.to_thread(self._feed_titles, guild_id)
+        titles = await asyncio.to_thread(self._feed_titles, guild_id)  # the server's own feeds
         by_case = {s.casefold(): s for s in known_sites}
         unknown = [s for s in wanted_sites if s.casefold() not in by_case]
         unknown += [f for f in wanted_feeds if f not in titles]
@@ -78,7 +76,7 @@ class ScopeCog(commands.Cog):
         channel = scope_channel(interaction.channel)
         await asyncio.to_thread(self.bot.scope_store().set, channel, guild_id, scope, interaction.user.id)
         log.info("scope of channel %s set by %s: %s", channel, interaction.user.id, scope)
-        await tell(interaction, f"🔎 Answers in <#{channel}> now draw only on: {plain(scope_line(scope, titles)[6:], 900)}.")
+        await self._say(interaction, channel, scope, "now draw only on")
 
     @scope.command(name="show", description="What this channel's answers draw on.")
     @admin_only()  # type: ignore[arg-type]
@@ -89,8 +87,7 @@ class ScopeCog(commands.Cog):
         if not scope:
             await tell(interaction, f"<#{channel}> has no scope: its answers draw on all of this server's sources.")
             return
-        titles = await asyncio.to_thread(self._feed_titles, interaction.guild_id or 0)
-        await tell(interaction, f"🔎 Answers in <#{channel}> draw only on: {plain(scope_line(scope, titles)[6:], 900)}.")
+        await self._say(interaction, channel, scope, "draw only on")
 
     @scope.command(name="clear", description="Lift this channel's scope: answers draw on all sources again.")
     @admin_only()  # type: ignore[arg-type]

@@ -110,7 +110,7 @@ async def test_a_hanging_llm_falls_back_within_its_own_budget(tmp_path, request,
     history = [Turn("What did Nvidia say at GTC?", "Nvidia announced Rubin [1].")] if stage == "rewrite" else []
     started = time.monotonic()
     try:
-        answer = await bot.answer("When do Rubin shipments begin?", history)
+        answer = await bot.answer("When do Rubin shipments begin?", history, libraries=["shared"])
     finally:
         await bot.close()
     elapsed = time.monotonic() - started

@@ -60,16 +60,17 @@ class Load:
     def pipeline(self) -> Any:
         return _HeldPipeline(self)
 
-    def stats(self) -> dict[str, object]:
-        return self.services.stats()
+    def stats(self, libraries: Sequence[str] | None = None) -> dict[str, object]:
+        return self.services.stats(libraries)
 
     async def _hold(self) -> None:
         if self.release_at is not None:  # discord's clock, which SimCord makes virtual inside the bot
             await asyncio.sleep(max(0.0, (self.release_at - discord.utils.utcnow()).total_seconds()))
 
-    async def answer(self, question: str, history: Sequence[Turn] = ()) -> Answer:
+    async def answer(self, question: str, history: Sequence[Turn] = (), libraries: Sequence[str] | None = None,
+                     scope: object = None) -> Answer:
         await self._hold()
-        answer = await self.services.answers.answer(question, history)
+        answer = await self.services.answers.answer(question, history, libraries, scope)  # type: ignore[arg-type]
         self.timing.answered.append(time.perf_counter())
         return answer
 
@@ -84,8 +85,8 @@ class _HeldPipeline:
         self.load.timing.ingested = time.perf_counter()
         return result
 
-    def forget(self, url: str) -> Any:
-        return self.load.services.pipeline.forget(url)
+    def forget(self, url: str, library: str = "shared") -> Any:
+        return self.load.services.pipeline.forget(url, library)
 
 
 def load_settings(data_dir: Any, **discord_fields: Any) -> Settings:
