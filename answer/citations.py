@@ -9,6 +9,10 @@ The model's words are kept only where they point at a source:
   sources do not cover ("The sources do not say when it ships."), which the prompt asks for and which
   cannot cite anything. A reply with no cited sentence at all is unsupported;
   the service replaces it (see `answer.service`);
+- a cited sentence must be held by what it cites: its figures, names and quoted phrases must be in the
+  cited sources' retrieved text (`answer.support`); one another retrieved source holds is re-cited to it,
+  one no source holds is dropped, and so is a "However, ..." leaning on it; a reply that loses more than
+  half its cited sentences this way is not shown (the service answers extractively, saying why);
 - surviving markers are renumbered densely in order of first use;
 - a masked link `[text](url)` to a source becomes its text and a source's bare URL stays; a "Sources:"
   list the model wrote itself is dropped (the citation list is ours);
@@ -28,6 +32,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from answer.prompts import DELIMITER_TAG, REFUSAL, Source
+from answer.support import supporting
 from answer.types import Citation
 
 QUOTE_CHARS = 300
@@ -40,6 +45,9 @@ _URL = re.compile(r"<?\b(?:https?|ftp)://[^\s<>\[\]()]+>?", re.IGNORECASE)
 _MENTION = re.compile(r"<(?:@[!&]?|#)\d+>")
 _MASS_MENTION = re.compile(r"@(everyone|here)\b", re.IGNORECASE)
 _TAINT = "\ufffc"  # stands in for a removed mention or link until its sentence is dropped
+# A sentence that leans on the one before ("However, ...", "It also ..."): dropped with it.
+_LEANS = re.compile(r"^\W*(?:however|but|yet|still|this|that|these|those|it|they|he|she|its|their|the deal|"
+                    r"the agreement|the move|also|meanwhile|as a result|therefore|thus)\b", re.IGNORECASE)
 _ENUMERATOR = re.compile(r"^\s*(?:[-*•]|\d{1,2}[.)])\s+")
 _SOURCES_HEADER = re.compile(r"^\W*(?:sources|references|citations)\W*$", re.IGNORECASE)
 _REFERENCE_LINE = re.compile(r"^\s*\[\d{1,3}\]\s*[:.\-–—]?\s")
@@ -71,6 +79,10 @@ class CheckedReply:
     unsupported: bool = False  # nothing in the reply cited a source of the prompt
     dropped_sentences: int = 0
     invalid_numbers: list[int] = field(default_factory=list)
+    not_found: int = 0  # cited sentences whose facts no retrieved source holds (dropped)
+    recited: int = 0  # cited sentences moved to the retrieved source that holds their facts
+    cited_sentences: int = 0  # sentences that cited a source, before the support check
+    unsupported_reply: bool = False  # fewer than half the cited sentences held up: not to be shown
 
 
 def _norm(text: str) -> str:
@@ -167,6 +179,9 @@ def check_reply(reply: str, sources: Sequence[Source], question: str = "") -> Ch
     text = _sanitize(reply, {s.url.rstrip("/") for s in sources})
     kept_lines: list[list[tuple[str, str, list[int]]]] = []  # per line: (prefix, sentence, valid numbers)
     dropped, invalid = 0, []
+    texts = {s.n: " ".join([s.title, *(c.text for c in s.chunks)]) for s in sources}
+    cited = not_found = recited = 0
+    leaning = False  # the sentence before was dropped as not found: a "However, ..." after it goes too
     for line in _reply_lines(text, sources):
         enumerator = _ENUMERATOR.match(line)
         prefix = enumerator.group(0).strip() + " " if enumerator else ""
@@ -179,6 +194,21 @@ def check_reply(reply: str, sources: Sequence[Source], question: str = "") -> Ch
             numbers = [n for m in _MARKER.finditer(sentence) for n in marker_numbers(m.group(1))]
             valid = [n for n in numbers if n in by_number]
             invalid.extend(n for n in numbers if n not in by_number)
+            if valid:
+                cited += 1
+                held = supporting(_MARKER.sub(" ", sentence), valid, texts)
+                if held is None or (leaning and _LEANS.match(sentence)):
+                    not_found += 1
+                    leaning = True
+                    continue
+                if held != valid:  # said by another retrieved source: cited to that one
+                    recited += 1
+                    bare = _tidy(_MARKER.sub("", sentence))
+                    end = re.search(r"[.!?]+[\"'”’)]*$", bare)
+                    stop = end.group(0) if end else ""
+                    sentence = bare[: len(bare) - len(stop)].rstrip() + " " + "".join(f"[{n}]" for n in held) + stop
+                    valid = held
+            leaning = False
             if valid or (_GAP_STATEMENT.match(sentence) and len(sentence.split()) <= 30 and not numbers):
                 kept.append((prefix if not kept else "", sentence, valid))
             elif _WORD.search(sentence.lower()):
@@ -211,6 +241,10 @@ def check_reply(reply: str, sources: Sequence[Source], question: str = "") -> Ch
         unsupported=not citations,
         dropped_sentences=dropped,
         invalid_numbers=sorted(set(invalid)),
+        not_found=not_found,
+        recited=recited,
+        cited_sentences=cited,
+        unsupported_reply=cited > 0 and (cited - not_found) * 2 < cited,
     )
 
 

@@ -51,6 +51,16 @@ def _figure_value(text: str) -> tuple[float, str] | None:
     return value * _SCALE.get(word, 1.0), unit
 
 
+def figures_in(text: str) -> list[tuple[float, str]]:
+    """Every figure of a text as (value, unit): "$3.2 billion" and "3.2bn" are both 3.2e9."""
+    out = []
+    for m in _FIGURE.finditer(text):
+        value = _figure_value(text[m.start():m.end() + 12])
+        if value is not None:
+            out.append(value)
+    return out
+
+
 def figure_lead(question: str, hits: Sequence[Read],
                 weights: dict[str, float]) -> list[tuple[str, list[str]]] | None:
     """The figure a how much / how many question asks for, one part per figure when sources differ."""

@@ -38,6 +38,10 @@ MAX_RETRIES = 1
 REWRITE_MAX_CHARS = 400
 
 
+NOTE_NOT_HELD = ("The language model's answer said things its sources do not; this is an extractive answer from "
+                 "the sources.")
+
+
 class LLMConfigError(SettingsError):
     """LLM_MODEL names a provider that is unknown or whose package is missing; one line for the user."""
 
@@ -191,19 +195,27 @@ class LLMAnswerer:
         )
         reply = await self._complete(messages, budget, "answer")
         checked = check_reply(reply, sources, question)
-        if checked.invalid_numbers or checked.dropped_sentences:
+        if checked.invalid_numbers or checked.dropped_sentences or checked.not_found or checked.recited:
             log.info(
-                "LLM reply: removed citations %s, dropped %d uncited sentence(s)",
-                checked.invalid_numbers,
-                checked.dropped_sentences,
+                "LLM reply: removed citations %s, dropped %d uncited sentence(s), %d of %d cited sentence(s) not "
+                "found in the sources, %d re-cited",
+                checked.invalid_numbers, checked.dropped_sentences, checked.not_found, checked.cited_sentences,
+                checked.recited,
             )
+        note = ""
+        if checked.unsupported_reply:
+            note = NOTE_NOT_HELD
+        elif checked.not_found:
+            k = checked.not_found
+            note = f"{k} statement{'s' if k > 1 else ''} not found in the sources {'was' if k == 1 else 'were'} left out."
         return Answer(
             text=checked.text,
             citations=checked.citations,
             mode="llm",
             refused=checked.refused,
+            note=note,
             as_of=newest_date(checked.citations),
-            unsupported=checked.unsupported and not checked.refused,
+            unsupported=(checked.unsupported or checked.unsupported_reply) and not checked.refused,
             chunks=[chunk.chunk_id for chunk in context],
         )
 

@@ -198,7 +198,7 @@ class AnswerService:
             return await self._fallback(standalone, hits, NOTE_ERROR)
         if answer.unsupported:
             log.info("LLM reply cited no source; answering extractively")
-            return await self._fallback(standalone, hits, NOTE_UNSUPPORTED, unsupported=True)
+            return await self._fallback(standalone, hits, answer.note or NOTE_UNSUPPORTED, unsupported=True)
         return answer
 
     async def _fallback(self, question: str, hits: list[Hit], note: str, *, unsupported: bool = False) -> Answer:
