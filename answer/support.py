@@ -21,6 +21,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .figures import figures_in
+from .names import person_like
+from .words import terms
 
 _HEDGE = re.compile(r"\b(?:about|around|approximately|roughly|nearly|almost|over|more than|less than|under|"
                     r"some|up to|at least|close to|just over|just under)\s*$", re.IGNORECASE)
@@ -37,6 +39,7 @@ _COMMON = {  # capitalised for other reasons than being a name
     "ceo", "ai", "us", "uk", "eu", "u.s", "u.k", "u.n", "e.u",
 }
 TOLERANCE = 0.25  # how far a hedged figure ("over $3 billion") may sit from the source's
+PASSAGE_SHARE = 0.3  # of the claim's words the passage holding its figures must share
 
 
 @dataclass(frozen=True)
@@ -75,20 +78,41 @@ def _squash(text: str) -> str:
     return " ".join(re.sub(r"[^\w%$€£¥.]+", " ", text.lower()).split())
 
 
-def holds(facts: Facts, text: str) -> bool:
-    """Every fact is found in `text` (the cited sources' retrieved text, together)."""
-    said = figures_in(text)
-    for value, unit, hedged in facts.figures:
-        room = TOLERANCE if hedged else 0.005
-        if not any((not unit or not u or unit == u) and abs(v - value) <= room * max(abs(value), 1e-9) for v, u in said):
+def _same(value: float, unit: str, hedged: bool, said: list[tuple[float, str]]) -> bool:
+    room = TOLERANCE if hedged else 0.005
+    return any((not unit or not u or unit == u) and abs(v - value) <= room * max(abs(value), 1e-9) for v, u in said)
+
+
+def _passages(text: str) -> list[str]:
+    """Two-sentence windows of a source: where a sentence's figures must be found together."""
+    sentences = [p for p in re.split(r"(?<=[.!?])\s+", text) if p.strip()]
+    return [" ".join(sentences[i:i + 2]) for i in range(len(sentences))] or [text]
+
+
+def holds(facts: Facts, text: str, claim: str = "") -> bool:
+    """Every fact is found in `text` (the cited sources' retrieved text, together): the figures within one
+    passage that shares the claim's words (a figure said somewhere else in a long article does not count),
+    the names and quotes anywhere."""
+    if facts.figures:
+        wanted = set(terms(claim))
+        found = False
+        for passage in _passages(text):
+            said = figures_in(passage)
+            if not all(_same(v, u, h, said) for v, u, h in facts.figures):
+                continue
+            if not wanted or len(wanted & set(terms(passage))) >= PASSAGE_SHARE * len(wanted):
+                found = True
+                break
+        if not found:
             return False
     plain = _squash(text)
     for name in facts.names:
         wanted = _squash(name)
         if not re.search(rf"(?<!\w){re.escape(wanted)}(?!\w)", plain):
-            # "Sam Bankman-Fried" held by "Bankman-Fried", "Nvidia Corp" by "Nvidia": its last or first word
-            ends = {w for w in (wanted.split()[0], wanted.split()[-1]) if len(w) > 3} if " " in wanted else set()
-            if not any(re.search(rf"(?<!\w){re.escape(w)}(?!\w)", plain) for w in ends):
+            # "Sam Bankman-Fried" held by "Bankman-Fried" (a person's surname), "Nvidia Corp" by "Nvidia"
+            words = wanted.split()
+            end = (words[-1] if person_like(name) else words[0]) if len(words) > 1 else ""
+            if not (len(end) > 3 and re.search(rf"(?<!\w){re.escape(end)}(?!\w)", plain)):
                 return False
     return all(_squash(q) in plain for q in facts.quotes)
 
@@ -99,9 +123,9 @@ def supporting(sentence: str, cited: Sequence[int], texts: dict[int, str]) -> li
     facts = facts_of(sentence)
     if not facts:
         return list(cited)  # nothing checkable: the citation stands as the model gave it
-    if cited and holds(facts, " ".join(texts.get(n, "") for n in cited)):
+    if cited and holds(facts, " ".join(texts.get(n, "") for n in cited), sentence):
         return list(cited)
     for n, text in texts.items():
-        if n not in cited and holds(facts, text):
+        if n not in cited and holds(facts, text, sentence):
             return [n]
     return None
