@@ -13,7 +13,9 @@ uses. Metrics follow the MultiHop-RAG paper (Tang & Yang 2024) so figures compar
   queries whose gold answer is a name (not a Yes/No or a verdict like "Consistent"); lead_accuracy, the
   answer's first line (its first 15 words) holds the gold name; the *_rest pair of both without the three
   commonest gold names of the query set (two thirds of MultiHop-RAG's inference answers are three names);
-  junk_sentence_rate, the share of quoted sentences that occur word for word in 3 or more corpus articles.
+  junk_sentence_rate, the share of quoted sentences that occur word for word in 3 or more corpus articles;
+- with an LLM, the support check: reply_support (the model's cited sentences whose citations held before
+  anything was dropped or moved), recited and dropped (counts of sentences).
 
 The eval store is keyed by the corpus, the ingest pipeline's version and the embedder: a change to any of
 them builds a new store (the old one stays until removed).
@@ -47,7 +49,7 @@ AnswerFn = Callable[[str, list[Hit]], Answer]  # question, retrieved hits -> ans
 _WS = re.compile(r"\s+")
 METRICS = ("fact_hits_at_4", "fact_hits_at_10", "fact_mrr_at_10", "article_hits_at_10", "all_gold_at_10",
            "null_refusal", "false_refusal", "answer_accuracy", "name_accuracy", "lead_accuracy",
-           "name_accuracy_rest", "lead_accuracy_rest", "junk_sentence_rate")
+           "name_accuracy_rest", "lead_accuracy_rest", "junk_sentence_rate", "reply_support", "recited", "dropped")
 LEAD_WORDS = 15
 JUNK_ARTICLES = 3
 # Gold answers that are a verdict, not a name (their first word).
@@ -156,6 +158,11 @@ def aggregate(rows: Iterable[dict[str, Any]]) -> dict[str, Any]:
         for metric in METRICS:
             values = [r[metric] for r in members if r.get(metric) is not None]
             summary[metric] = round(sum(values) / len(values), 4) if values else None
+        cited = sum(r.get("cited_sentences", 0) for r in members)
+        if cited:  # an LLM's sentences whose citations held before anything was dropped or moved
+            moved = sum(r.get("recited", 0) for r in members)
+            lost = sum(r.get("dropped", 0) for r in members)
+            summary.update(reply_support=round((cited - moved - lost) / cited, 4), recited=moved, dropped=lost)
         sentences = sum(r.get("answer_sentences", 0) for r in members)
         if sentences:  # a share of all quoted sentences, not a mean of per-answer shares
             summary["junk_sentence_rate"] = round(sum(r.get("junk_sentences", 0) for r in members) / sentences, 4)
@@ -195,6 +202,9 @@ def evaluate(
             row.update(score_query(query, hits))
             row["false_refusal"] = float(answer.refused)
             row.update(answer_scores(answer, query.get("answer", ""), common, junk))
+        if answer.support:
+            row.update(cited_sentences=answer.support.get("cited", 0), recited=answer.support.get("recited", 0),
+                       dropped=answer.support.get("dropped", 0))
         rows.append(row)
         if progress:
             progress("queries", i + 1, len(queries))
@@ -296,5 +306,6 @@ def format_table(report: dict[str, Any]) -> Any:
     order = ["overall", *sorted(k for k in summary if k != "overall")]
     for name in order:
         s = summary[name]
-        table.add_row(name, str(s["queries"]), *("-" if s[m] is None else f"{s[m]:.3f}" for m in shown))
+        table.add_row(name, str(s["queries"]), *("-" if s[m] is None else str(s[m]) if isinstance(s[m], int)
+                                                 else f"{s[m]:.3f}" for m in shown))
     return table

@@ -217,6 +217,7 @@ class LLMAnswerer:
             as_of=newest_date(checked.citations),
             unsupported=(checked.unsupported or checked.unsupported_reply) and not checked.refused,
             chunks=[chunk.chunk_id for chunk in context],
+            support={"cited": checked.cited_sentences, "recited": checked.recited, "dropped": checked.not_found},
         )
 
 

@@ -198,13 +198,16 @@ class AnswerService:
             return await self._fallback(standalone, hits, NOTE_ERROR)
         if answer.unsupported:
             log.info("LLM reply cited no source; answering extractively")
-            return await self._fallback(standalone, hits, answer.note or NOTE_UNSUPPORTED, unsupported=True)
+            return await self._fallback(standalone, hits, answer.note or NOTE_UNSUPPORTED, unsupported=True,
+                                        support=answer.support)
         return answer
 
-    async def _fallback(self, question: str, hits: list[Hit], note: str, *, unsupported: bool = False) -> Answer:
+    async def _fallback(self, question: str, hits: list[Hit], note: str, *, unsupported: bool = False,
+                        support: dict[str, int] | None = None) -> Answer:
         answer = await asyncio.to_thread(self._compose, question, hits, self.answer_settings)
         note = f"{note} {answer.note}" if answer.note else note
-        return dataclasses.replace(answer, mode="extractive", note=note, unsupported=unsupported)
+        return dataclasses.replace(answer, mode="extractive", note=note, unsupported=unsupported,
+                                   support=support or {})
 
 
 def build_answer_service(settings: Settings, retrieval: Retrieval) -> AnswerService:

@@ -34,6 +34,9 @@ class Answer:
     unsupported: bool = False  # an LLM reply that carried no valid citation
     chunks: list[str] = field(default_factory=list)  # ids of the retrieved context, for evaluation
     lead: str = ""  # the name, figure or date the answer's first line leads with ("" when none)
+    # An LLM reply's support check: {"cited": sentences citing a source, "recited": moved to the source that
+    # holds them, "dropped": held by none}; empty for extractive answers.
+    support: dict[str, int] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         """Exactly the CLI's --json shape."""

@@ -147,7 +147,7 @@ def test_with_an_llm_the_model_s_answers_are_measured(files: tuple[Path, Path], 
     from tests.support.llmserver import LLMServer
 
     with LLMServer() as server:
-        server.script("Amazon is the investor [1].")
+        server.script("Amazon is the investor [1]. Amazon will invest $9 billion [1].")  # the source says $4 billion
         llm_settings = LLMSettings(_env_file=None, model="openai:gpt-4o-mini", base_url=server.base_url,
                                    api_key="t", timeout=10)  # type: ignore[call-arg]
         settings = make_settings(tmp_path / "data", llm=llm_settings.model_dump())
@@ -156,6 +156,8 @@ def test_with_an_llm_the_model_s_answers_are_measured(files: tuple[Path, Path], 
     rows = report["rows"]
     assert report["mode"] == "llm"
     assert rows[0]["answer"] == "Amazon is the investor [1]." and rows[0]["answer_accuracy"] == 1.0
+    assert (rows[0]["cited_sentences"], rows[0]["recited"], rows[0]["dropped"]) == (2, 0, 1)
+    assert report["summary"]["overall"]["reply_support"] == 0.5 and report["summary"]["overall"]["dropped"] == 1
     assert rows[0]["lead_accuracy"] == 1.0  # its first line names the gold answer
     assert not rows[1]["refused"] and "[1]" in rows[1]["answer"]  # the fallback, cited
     assert server.requests and "Anthropic" in server.requests[0].messages[-1]["content"]
