@@ -225,7 +225,7 @@ def check_reply(reply: str, sources: Sequence[Source], question: str = "") -> Ch
         olds = [n for n in marker_numbers(match.group(1)) if n in renumber]
         return "".join(f"[{renumber[n]}]" for n in dict.fromkeys(olds))
 
-    claims: dict[int, list[str]] = {n: [] for n in renumber}
+    claims: dict[int, list[str]] = {n: [] for n in renumber}  # the sentences citing each source
     out_lines = []
     for line in kept_lines:
         parts = []
@@ -234,7 +234,7 @@ def check_reply(reply: str, sources: Sequence[Source], question: str = "") -> Ch
             for n in valid:
                 claims[n].append(_MARKER.sub(" ", sentence))
         out_lines.append(" ".join(parts))
-    citations = [_citation(renumber[n], by_number[n], " ".join(claims[n]) or question) for n in renumber]
+    citations = [_citation(renumber[n], by_number[n], claims[n], question) for n in renumber]
     return CheckedReply(
         "\n".join(out_lines),
         citations,
@@ -279,14 +279,18 @@ def best_quote(source: Source, claim: str, limit: int = QUOTE_CHARS) -> str:
     return quote
 
 
-def _citation(n: int, source: Source, claim: str) -> Citation:
+def _citation(n: int, source: Source, claims: Sequence[str], question: str) -> Citation:
+    """The citation of a source: as quote, the passage that best matches every sentence citing it; as
+    passages, when several sentences cite it, each one's own best passage (what the Quotes button shows)."""
+    passages = tuple(dict.fromkeys(q for q in (best_quote(source, c) for c in claims) if q))
     return Citation(
         n=n,
         url=source.url,
         title=source.title,
         site=source.site,
         published=source.published,
-        quote=best_quote(source, claim),
+        quote=best_quote(source, " ".join(claims) or question),
+        passages=passages if len(passages) > 1 else (),
     )
 
 

@@ -18,6 +18,9 @@ class Citation:
     site: str
     published: str  # ISO date or "" when unknown
     quote: str  # the passage the answer relies on
+    # The source's passage for each statement citing it, in order (an LLM answer: one per claim); empty
+    # when `quote` says it all. Answers stored before this field existed have none and show `quote`.
+    passages: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

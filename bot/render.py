@@ -180,7 +180,14 @@ def quote_embeds(citations: Sequence[Citation]) -> list[discord.Embed]:
     """The quoted passage of each source, packed into as few embeds as the limits allow."""
     fields = []
     for c in citations:
-        value = f"“{plain(c.quote, 880)}”\n{link(c.title or 'source', c.url, 130)}" if c.quote else link(c.title, c.url, 1000)
+        if c.passages:  # one passage per statement citing it
+            each = max(60, 860 // len(c.passages) - 4)
+            said = "\n".join(f"“{plain(p, each)}”" for p in c.passages)[:880]
+            value = f"{said}\n{link(c.title or 'source', c.url, 130)}"
+        elif c.quote:
+            value = f"“{plain(c.quote, 880)}”\n{link(c.title or 'source', c.url, 130)}"
+        else:
+            value = link(c.title, c.url, 1000)
         fields.append((f"[{c.n}] {plain(c.title or c.site, 200)}", value))
     embeds: list[discord.Embed] = []
     batch: list[tuple[str, str]] = []

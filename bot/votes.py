@@ -111,7 +111,8 @@ class AnswerLog:
         if row is None:
             return None
         fields = Citation.__dataclass_fields__
-        citations = [Citation(**{k: v for k, v in c.items() if k in fields}) for c in json.loads(row[3])]
+        citations = [Citation(**{k: tuple(v) if k == "passages" else v for k, v in c.items() if k in fields})
+                     for c in json.loads(row[3])]
         return StoredAnswer(row[0], row[1], row[2], citations)
 
     def vote(self, answer_id: int, user_id: int, vote: int) -> VoteOutcome:

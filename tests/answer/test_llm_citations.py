@@ -129,3 +129,15 @@ def test_short_gap_statements_may_stay_uncited_but_support_nothing() -> None:
     assert checked.text == "OpenAI cut prices [1]. The sources do not say whether ChatGPT prices changed."
     alone = check_reply("The articles do not cover Nvidia's prices.", SOURCES)
     assert alone.unsupported and alone.citations == []
+
+
+def test_a_source_cited_by_two_statements_carries_each_ones_passage() -> None:
+    checked = check_reply("Rubin is three times faster at inference than Blackwell [1]. Nvidia announced Rubin at "
+                          "GTC on March 12 [1].", SOURCES)
+    (citation,) = checked.citations
+    assert citation.passages == (
+        "The company said Rubin delivers three times the inference performance of Blackwell.",
+        "Nvidia announced its Rubin GPU platform at GTC on March 12, 2026.",
+    )
+    single = check_reply("Rubin is three times faster at inference than Blackwell [1].", SOURCES).citations[0]
+    assert single.passages == () and single.quote.startswith("The company said Rubin")

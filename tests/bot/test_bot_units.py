@@ -250,3 +250,29 @@ def test_prune_forgets_old_unvoted_answers_only(tmp_path):
     assert log.get_answer(recent) is not None  # ...and this one was given that day
     assert log.prune(90, now=later) == 0
     log.close()
+
+
+def test_quotes_show_each_statements_passage_and_old_answers_still_show_theirs(tmp_path):
+    import dataclasses
+    import json as jsonlib
+
+    passages = ("Nvidia announced Rubin at GTC.", "Rubin ships in the second half of 2026.")
+    answer = make_answer("Nvidia announced a new chip [1].", n=1)
+    cited = dataclasses.replace(answer.citations[0], passages=passages)
+    [embed] = quote_embeds([cited])
+    shown = embed.fields[0].value
+    assert "“Nvidia announced Rubin at GTC.”\n“Rubin ships in the second half of 2026.”" in shown
+
+    log = AnswerLog(tmp_path / "bot.sqlite3")
+    stored_id = log.record_answer(dataclasses.replace(answer, citations=[cited]), question="Q?", user_id=1,
+                                  guild_id=2, channel_id=3)
+    assert log.get_answer(stored_id).citations[0].passages == passages
+    log.close()
+    with sqlite3.connect(tmp_path / "bot.sqlite3") as db:  # a row written before citations had passages
+        old = [{k: v for k, v in c.to_dict().items() if k != "passages"} for c in answer.citations]
+        db.execute("UPDATE answers SET citations = ? WHERE id = ?", (jsonlib.dumps(old), stored_id))
+    log = AnswerLog(tmp_path / "bot.sqlite3")
+    [before] = log.get_answer(stored_id).citations
+    assert before.passages == () and before.quote == answer.citations[0].quote
+    assert before.quote in quote_embeds([before])[0].fields[0].value
+    log.close()
