@@ -58,6 +58,31 @@ def wrong_figure(sentence: str, rng: random.Random) -> str | None:
     return sentence[:m.start()] + text + sentence[m.end():] if text != m.group(0) else None
 
 
+def answer_cost(facts: list[tuple[str, str]], corpus: dict, rng: random.Random, answers: int = 100) -> float:
+    """ms to check a four-sentence reply citing four sources against 8 retrieved chunks (~1,000 characters
+    each, as the LLM gets them), what an answer adds."""
+    from answer.citations import check_reply
+    from answer.prompts import Source
+    from vectorstore.records import ChunkRecord
+
+    times = []
+    for i in range(answers):
+        picked = [facts[(i * 4 + j) % len(facts)] for j in range(4)]
+        sources = []
+        for n, (_, url) in enumerate(picked, 1):
+            body = corpus[url]["body"]
+            chunks = tuple(ChunkRecord(chunk_id=f"c{n}{k}", doc_id=f"d{n}", text=body[k * 1000:(k + 1) * 1000],
+                                       header="", ordinal=k, char_start=0, char_end=0, version="v", url=url,
+                                       title=corpus[url]["title"], site="s") for k in range(2))
+            sources.append(Source(n, f"d{n}", url, corpus[url]["title"], "s", "", chunks))
+        reply = " ".join(f"{sentence.rstrip('.')} [{n}]." for n, (sentence, _) in enumerate(picked, 1))
+        started = time.perf_counter()
+        check_reply(reply, sources)
+        times.append((time.perf_counter() - started) * 1000)
+    times.sort()
+    return round(times[len(times) // 2], 1)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--limit", type=int, default=400, help="faithful sentences to build from")
@@ -116,6 +141,7 @@ def main() -> int:
     figures["caught"] = round(sum(caught) / len(caught), 3)
     figures["scripted_sentences"] = len(rows)
     figures["ms_per_check_whole_article"] = round(1000 * elapsed / checks, 2)
+    figures["ms_per_answer_8_chunks"] = answer_cost(facts, corpus, rng)
     for kind, value in figures.items():
         print(f"{kind:>28}: {value}")
     print(json.dumps(figures))
