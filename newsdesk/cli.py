@@ -19,7 +19,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from newsdesk import __version__
-from newsdesk.feeds_cli import add_feed_commands
+from newsdesk.feeds_cli import add_feed_commands, server_option
 from newsdesk.settings import Settings, SettingsError, load_settings
 from newsdesk.wiring import Services, configure_logging
 from vectorstore.records import SHARED, libraries_seen, library_name
@@ -203,10 +203,6 @@ def cmd_health(services: Services, args: argparse.Namespace) -> int:
 
 
 # ---- parser ---------------------------------------------------------------------------------------
-
-
-def server_option(parser: argparse.ArgumentParser, help_text: str) -> None:
-    parser.add_argument("--server", type=int, default=None, metavar="ID", help=f"a Discord server id: {help_text}")
 
 
 def _seen_by(services: Services, server: int) -> list[str]:

@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING
 from rich.console import Console
 from rich.table import Table
 
+from vectorstore.records import library_name
+
 if TYPE_CHECKING:
     from ingest.feedpoll import FeedPoller, FeedReport
     from ingest.feedstore import FeedStore
@@ -34,16 +36,24 @@ def add_feed_commands(sub: argparse._SubParsersAction, command: Command) -> None
     a.add_argument("url", metavar="URL", help="the feed's address, or a web page that links to its feed")
     a.add_argument("--channel", type=int, default=None, metavar="CHANNEL_ID",
                    help="Discord channel id where the running bot posts new articles")
+    server_option(a, "follow it for this server's library (default: the shared library)")
     a.set_defaults(func=cmd_add)
     r = actions.add_parser("remove", help="Unsubscribe (the articles already stored stay).")
     r.add_argument("url", metavar="URL")
+    server_option(r, "that server's subscription (default: the shared library's)")
     r.set_defaults(func=cmd_remove)
     lst = actions.add_parser("list", help="Feeds, with their last poll and failures.")
     lst.add_argument("--json", action="store_true", help="print JSON")
+    server_option(lst, "only that server's feeds (default: every feed)")
     lst.set_defaults(func=cmd_list)
     poll = actions.add_parser("poll", help="Poll the feeds and ingest new entries (forever, or --once).")
     poll.add_argument("--once", action="store_true", help="poll every feed now, once, and exit")
     poll.set_defaults(func=cmd_poll)
+
+
+def server_option(parser: argparse.ArgumentParser, help_text: str) -> None:
+    """`--server ID`: act on one Discord server's library (the CLI's commands and these share it)."""
+    parser.add_argument("--server", type=int, default=None, metavar="ID", help=f"a Discord server id: {help_text}")
 
 
 def _store(services: Services) -> FeedStore:
@@ -62,7 +72,8 @@ def _poller(services: Services, *, with_pipeline: bool) -> FeedPoller:
 
 def cmd_add(services: Services, args: argparse.Namespace) -> int:
     poller = _poller(services, with_pipeline=False)
-    done = asyncio.run(poller.subscribe(args.url, channel_id=args.channel))
+    done = asyncio.run(poller.subscribe(args.url, channel_id=args.channel, guild_id=args.server,
+                                        library=library_name(args.server)))
     verb = "subscribed" if done.created else "already subscribed, updated"
     entries = f"{done.entries} entr{'y' if done.entries == 1 else 'ies'}"
     out.print(f"{verb}: {done.title} — {done.url} ({entries})")
@@ -72,7 +83,7 @@ def cmd_add(services: Services, args: argparse.Namespace) -> int:
 
 
 def cmd_remove(services: Services, args: argparse.Namespace) -> int:
-    feed = asyncio.run(_poller(services, with_pipeline=False).unsubscribe(args.url))
+    feed = asyncio.run(_poller(services, with_pipeline=False).unsubscribe(args.url, library_name(args.server)))
     if feed is None:
         err.print(f"not found: {args.url} is not among the feeds (see `newsdesk feeds list`)")
         return 1
@@ -81,18 +92,21 @@ def cmd_remove(services: Services, args: argparse.Namespace) -> int:
 
 
 def cmd_list(services: Services, args: argparse.Namespace) -> int:
-    feeds = _store(services).list()
+    server = getattr(args, "server", None)  # `newsdesk feeds` alone lists every feed
+    feeds = _store(services).list(None if server is None else library_name(server))
     if getattr(args, "json", False):
-        keys = ("url", "title", "channel_id", "last_poll_at", "failures", "last_error", "next_poll_at", "seen")
+        keys = ("url", "library", "title", "channel_id", "last_poll_at", "failures", "last_error", "next_poll_at",
+                "seen")
         print(json.dumps([{k: getattr(f, k) for k in keys} for f in feeds], ensure_ascii=False, indent=1))
         return 0
     if not feeds:
         out.print("No feeds yet. Add one with: newsdesk feeds add URL")
         return 0
-    table = Table("title", "url", "channel", "seen", "last poll", "failures", "status", box=None, pad_edge=False)
+    table = Table("title", "url", "library", "channel", "seen", "last poll", "failures", "status", box=None,
+                  pad_edge=False)
     for f in feeds:
         status = f"retry after {f.next_poll_at[:16]}: {f.last_error}" if f.failures else ("ok" if f.last_poll_at else "not polled yet")
-        table.add_row(f.title, f.url, str(f.channel_id or "—"), str(f.seen), f.last_poll_at[:16] or "never",
+        table.add_row(f.title, f.url, f.library, str(f.channel_id or "—"), str(f.seen), f.last_poll_at[:16] or "never",
                       str(f.failures), status)
     out.print(table)
     return 0

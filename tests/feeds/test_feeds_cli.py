@@ -103,3 +103,20 @@ def test_poll_without_once_keeps_polling_until_interrupted(tmp_path: Path, site:
     assert lines[0].startswith("polling every 1800 s")
     assert "The AI Wire: 3 new\n" in lines
     assert code == 130
+
+
+def test_a_servers_feeds_from_the_command_line(tmp_path: Path, site: FeedSite) -> None:
+    data = tmp_path / "data"
+    url = site.serve_feed("/feed.xml", feed_text("aiwire_rss.xml", site.url("")))
+
+    assert cli(data, site, "feeds", "add", url, "--server", "77").returncode == 0
+    assert cli(data, site, "feeds", "add", url).returncode == 0  # the shared library follows it too
+    assert cli(data, site, "feeds", "poll", "--once").returncode == 0
+    listed = json.loads(cli(data, site, "feeds", "list", "--json").stdout)
+    assert sorted(f["library"] for f in listed) == ["g77", "shared"]
+    mine = json.loads(cli(data, site, "feeds", "list", "--server", "77", "--json").stdout)
+    assert [f["library"] for f in mine] == ["g77"]
+    assert len(json.loads(cli(data, site, "sources", "--server", "77", "--json").stdout)) == 3  # its own copies
+
+    assert cli(data, site, "feeds", "remove", url, "--server", "77").returncode == 0
+    assert [f["library"] for f in json.loads(cli(data, site, "feeds", "list", "--json").stdout)] == ["shared"]
