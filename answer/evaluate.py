@@ -138,8 +138,8 @@ def answer_scores(answer: Answer, gold: str, common: set[str], junk: set[int] | 
         if gold.strip().rstrip(".").lower() not in common:
             row.update(name_accuracy_rest=named, lead_accuracy_rest=led)
     if junk is not None and not answer.refused:
-        body = plain(answer.text).split("\n", 1)[-1] if answer.lead and "\n" in answer.text else plain(answer.text)
-        body = "" if answer.lead and "\n" not in answer.text else body
+        text = plain(answer.text)
+        body = text.partition("\n")[2] if answer.lead else text  # the lead line is no quoted sentence
         keys = [sentence_key(s) for s in split_sentences(body)]
         keys = [k for k in keys if k is not None]
         row.update(answer_sentences=len(keys), junk_sentences=sum(k in junk for k in keys))

@@ -302,6 +302,9 @@ class NewsdeskBot(commands.Bot):
         if self.answer_log is not None:
             await asyncio.to_thread(self.answer_log.close)
             self.answer_log = None
+        if self._scopes is not None:  # the scopes' connection to the same file, opened on first use
+            await asyncio.to_thread(self._scopes.close)
+            self._scopes = None
 
 
 def create_bot(settings: Settings | None = None, *, services: Any = None) -> NewsdeskBot:
